@@ -1,0 +1,77 @@
+"""Writing the audit log. Called explicitly by services and views, never by signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+from alongside.core.middleware import current_request_id
+from alongside.core.models import AuditEvent, Organisation, User
+
+MASK = "•••"
+
+
+def snapshot(
+    obj: models.Model, fields: Iterable[str], masked: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Field values of `obj` as JSON-safe values, identifying ones masked."""
+    masked = set(masked)
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        out[name] = MASK if name in masked and value not in (None, "") else jsonable(value)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(getattr(value, "external_id", value.pk))
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: {"old": old.get(k), "new": new.get(k)}
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    }
+
+
+def record(
+    *,
+    actor: User | None,
+    organisation: Organisation | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    participant_id: uuid.UUID | None = None,
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append one audit event. Call inside the service's transaction."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = str(getattr(target, "external_id", target.pk))
+    else:
+        target_id = ""
+    return AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        participant_id=participant_id,
+        request_id=current_request_id(),
+        changes=dict(changes or {}),
+        reason=reason,
+    )

@@ -1,0 +1,124 @@
+"""Encryption at rest for identifying fields, and a blind index to search them.
+
+Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`).
+`MultiFernet` decrypts with any configured key and encrypts with the first, which is
+what key rotation needs: add a new key in front, run `alongside rotate-keys`, then drop
+the old key (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+def dev_key(path: Path) -> str:
+    """Return the development key stored at `path`, creating it on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode() + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(k.encode()) for k in keys])
+    except (ValueError, TypeError):
+        from alongside.env import SettingError
+
+        raise SettingError(
+            "ALONGSIDE_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+            "(32 url-safe base64-encoded bytes)"
+        ) from None
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.ENCRYPTION_KEYS))
+
+
+def encrypt(value: str) -> str:
+    return fernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise InvalidToken(
+            "an encrypted field cannot be decrypted with the configured keys"
+        ) from None
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt `token` under the first (current) key."""
+    return fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+
+
+def blind_token(word: str) -> str:
+    """A keyed hash of one normalised word: equal words give equal tokens."""
+    digest = hmac.new(
+        settings.SEARCH_INDEX_KEY.encode(), _normalise(word).encode(), hashlib.sha256
+    ).hexdigest()
+    return digest[:16]
+
+
+def blind_index(*texts: str) -> str:
+    """Space-separated tokens for every word of `texts`, for exact-word search."""
+    words = {w for t in texts if t for w in _normalise(t).replace("-", " ").split()}
+    return " ".join(sorted(blind_token(w) for w in words))
+
+
+class EncryptedTextField(models.TextField):
+    """A text field stored as Fernet ciphertext; the empty string stays empty."""
+
+    description = "Encrypted text"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(str(value))
+
+
+class EncryptedDateField(models.TextField):
+    """A date stored as encrypted ISO text (dates of birth)."""
+
+    description = "Encrypted date"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return date.fromisoformat(decrypt(value))
+
+    def to_python(self, value: Any) -> date | None:
+        if value is None or value == "" or isinstance(value, date):
+            return value or None
+        return date.fromisoformat(str(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, date):
+            value = value.isoformat()
+        return encrypt(str(value))

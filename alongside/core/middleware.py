@@ -1,0 +1,83 @@
+"""Request id, the current membership, and security headers."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from alongside.core.models import Membership
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    """Take X-Request-ID from the proxy when it is well-formed, else make one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        token = _request_id.set(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+
+class MembershipMiddleware:
+    """Attach `request.membership`: the signed-in user's active membership.
+
+    A user may belong to several organisations; the one chosen in the session is used,
+    else the first. Every policy scopes by it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None  # type: ignore[attr-defined]
+        if request.user.is_authenticated:
+            memberships = (
+                Membership.objects.filter(user=request.user, is_active=True)
+                .select_related("organisation")
+                .order_by("id")
+            )
+            wanted = request.session.get("organisation")
+            chosen = None
+            for m in memberships:
+                if chosen is None or str(m.organisation.external_id) == wanted:
+                    chosen = m
+            request.membership = chosen  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy (no inline scripts) and no caching of records."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/participants", "/care", "/today", "/audit", "/team")):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,63 @@
+"""The one table from roles to permission names. Policies ask `has_perm`, never roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alongside.core.models import Role
+
+if TYPE_CHECKING:
+    from alongside.core.models import Membership
+
+# participant.view            see a participant's record (scope decides which ones)
+# participant.view_identifying see names, dates of birth, contact details and notes
+# participant.add/.change     create participants, edit identifying details
+# care.record                 log contacts, referrals, treatment, enrolments, consent
+# team.view                   see team caseloads
+# program.overview            program-level figures
+# audit.view                  the audit log
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.PEER_WORKER: frozenset(
+        {
+            "participant.view",
+            "participant.view_identifying",
+            "participant.add",
+            "participant.change",
+            "care.record",
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            "participant.view",
+            "participant.view_identifying",
+            "participant.add",
+            "participant.change",
+            "care.record",
+            "care.assign",
+            "team.view",
+        }
+    ),
+    Role.PROGRAM_MANAGER: frozenset(
+        {
+            "participant.view",
+            "participant.view_identifying",
+            "participant.add",
+            "participant.change",
+            "care.record",
+            "care.assign",
+            "team.view",
+            "program.overview",
+        }
+    ),
+    # Evaluators see de-identified records only and never write.
+    Role.EVALUATOR: frozenset({"participant.view", "program.overview"}),
+    # Administrators run the organisation and the audit log; by the minimum-necessary
+    # rule they do not read participant records.
+    Role.ADMIN: frozenset({"audit.view", "program.overview"}),
+}
+
+
+def has_perm(membership: Membership | None, perm: str) -> bool:
+    if membership is None or not membership.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(membership.role, frozenset())

@@ -1,0 +1,180 @@
+"""Participants, consent (42 CFR Part 2) and enrolments (episodes of care)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core.crypto import EncryptedDateField, EncryptedTextField
+from alongside.core.models import Organisation, Program, Site, User
+
+# Fields that identify a person: encrypted at rest, masked in the audit log, hidden
+# from evaluators.
+IDENTIFYING_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+)
+
+_PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_pseudonym() -> str:
+    return "P-" + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(7))
+
+
+class Substance(models.TextChoices):
+    OPIOIDS = "opioids", _("Opioids (heroin, fentanyl, pills)")
+    STIMULANTS = "stimulants", _("Stimulants (methamphetamine, cocaine)")
+    ALCOHOL = "alcohol", _("Alcohol")
+    CANNABIS = "cannabis", _("Cannabis")
+    BENZODIAZEPINES = "benzodiazepines", _("Benzodiazepines")
+    OTHER = "other", _("Other")
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    OTHER = "other", _("Another gender")
+    UNDISCLOSED = "undisclosed", _("Prefers not to say")
+
+
+class Participant(models.Model):
+    """A person supported by a program. Identified in the system by a pseudonym."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="participants"
+    )
+    pseudonym = models.CharField(
+        _("participant id"), max_length=16, unique=True, default=new_pseudonym
+    )
+    given_name = EncryptedTextField(_("given name"))
+    family_name = EncryptedTextField(_("family name"), blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), blank=True, default="")
+    phone = EncryptedTextField(_("phone"), blank=True)
+    email = EncryptedTextField(_("email"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    # Keyed hashes of the name's words, so a name can be found without decrypting.
+    name_index = models.CharField(max_length=400, blank=True, editable=False)
+    # Year of birth only: kept in clear for de-identified analysis (HIPAA safe harbor
+    # allows the year).
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNDISCLOSED
+    )
+    preferred_language = models.CharField(_("preferred language"), max_length=32, default="en")
+    primary_substances = models.JSONField(_("primary substances"), default=list, blank=True)
+    # Denormalised by encounter_create so caseload pages need no aggregate over
+    # encounters.
+    last_contact_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pseudonym"]
+        indexes = [models.Index(fields=["organisation", "pseudonym"], name="participant_org_pseud")]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+
+class Consent(models.Model):
+    """Consent to take part, or to disclose records to a named recipient (Part 2)."""
+
+    class Kind(models.TextChoices):
+        PARTICIPATION = "participation", _("Participation in the program")
+        DISCLOSURE = "disclosure", _("Disclosure to a named recipient")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="consents"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    recipient = models.CharField(_("recipient"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    information = models.CharField(
+        _("information that may be disclosed"), max_length=300, blank=True
+    )
+    given_on = models.DateField(_("given on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-given_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.participant})"
+
+    def is_active(self, on: object | None = None) -> bool:
+        today = timezone.localdate() if on is None else on
+        if self.revoked_on is not None and self.revoked_on <= today:  # type: ignore[operator]
+            return False
+        return self.expires_on is None or self.expires_on >= today  # type: ignore[operator]
+
+
+class Enrolment(models.Model):
+    """An episode of care: a participant's time in one program."""
+
+    class DischargeReason(models.TextChoices):
+        GOALS_MET = "goals_met", _("Goals met")
+        TRANSFERRED = "transferred", _("Transferred to other services")
+        LOST_CONTACT = "lost_contact", _("Lost contact")
+        DECLINED = "declined", _("Chose to leave")
+        MOVED = "moved", _("Moved away")
+        INCARCERATED = "incarcerated", _("Incarcerated")
+        DIED = "died", _("Died")
+        OTHER = "other", _("Other")
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="enrolments"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrolments")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="enrolments"
+    )
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    discharge_reason = models.CharField(
+        _("discharge reason"), max_length=16, choices=DischargeReason.choices, blank=True
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        indexes = [
+            models.Index(fields=["program", "ended_on"], name="enrolment_program_open"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="enrolment_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} in {self.program}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None

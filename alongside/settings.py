@@ -1,0 +1,212 @@
+"""Alongside settings, read from the environment (see `.env.example`).
+
+SQLite in WAL mode under `var/` is the embedded default; PostgreSQL is used when
+`DATABASE_URL` is set. Identifying fields are encrypted with the keys in
+`ALONGSIDE_ENCRYPTION_KEYS` (or `ALONGSIDE_ENCRYPTION_KEYS_FILE`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from alongside.env import (
+    SettingError,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("ALONGSIDE_VAR_DIR", str(BASE_DIR / "var")))
+
+# Development mode: `make run`, `make test` and the demo set it. It allows a generated
+# secret key and a generated encryption key under var/; production never sets it.
+DEV_MODE = env_bool("ALONGSIDE_DEV", False)
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEV_MODE:
+        raise SettingError(
+            "DJANGO_SECRET_KEY is not set (set it, or ALONGSIDE_DEV=true for development)"
+        )
+    SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105
+
+# Comma- or newline-separated Fernet keys: the first encrypts, all decrypt (rotation).
+_keys = env_secret("ALONGSIDE_ENCRYPTION_KEYS")
+ENCRYPTION_KEYS = [k.strip() for k in _keys.replace("\n", ",").split(",") if k.strip()]
+if not ENCRYPTION_KEYS and DEV_MODE:
+    from alongside.core.crypto import dev_key
+
+    ENCRYPTION_KEYS = [dev_key(VAR_DIR / "dev-encryption.key")]
+if not ENCRYPTION_KEYS:
+    raise SettingError(
+        "ALONGSIDE_ENCRYPTION_KEYS is not set: identifying fields cannot be encrypted "
+        "(see docs/operations.md, 'Encryption key')"
+    )
+# Key for the blind index used to search encrypted names; separate from the data keys
+# so that rotating a data key does not require rebuilding the search index.
+SEARCH_INDEX_KEY = env_secret("ALONGSIDE_SEARCH_INDEX_KEY") or SECRET_KEY
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "alongside.core",
+    "alongside.participants",
+    "alongside.workforce",
+    "alongside.care",
+    "alongside.web",
+    "alongside.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "alongside.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "alongside.core.middleware.MembershipMiddleware",
+    "alongside.core.middleware.SecurityHeadersMiddleware",
+    # AxesMiddleware last: it turns a locked-out login into a clear page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "alongside.urls"
+WSGI_APPLICATION = "alongside.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "alongside.core.context_processors.membership",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    except Exception as exc:  # dj_database_url raises several types
+        raise SettingError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if _db.get("ENGINE") not in {
+        "django.db.backends.postgresql",
+        "django.db.backends.sqlite3",
+    }:
+        raise SettingError("DATABASE_URL must be a postgres:// or sqlite:// URL")
+    DATABASES = {"default": _db}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "alongside.sqlite3"),
+            "OPTIONS": {
+                # WAL lets readers proceed while one writer writes; IMMEDIATE avoids
+                # "database is locked" upgrades inside transactions.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=5000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if env_bool("ALONGSIDE_FAST_HASHER", False):
+    # Tests only: argon2 is deliberately slow; the suite sets this for speed.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ALONGSIDE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ALONGSIDE_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_ENABLED = env_bool("ALONGSIDE_LOGIN_THROTTLING", True)
+
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "care:today"
+LOGOUT_REDIRECT_URL = "core:login"
+SESSION_COOKIE_AGE = env_int("ALONGSIDE_SESSION_MINUTES", 60 * 8) * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("ALONGSIDE_SECURE_COOKIES", not DEV_MODE)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ALONGSIDE_BEHIND_PROXY") else None
+)
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "alongside" / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("ALONGSIDE_STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG and env_bool("ALONGSIDE_MANIFEST_STATIC", True)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ALONGSIDE_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

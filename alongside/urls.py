@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("alongside.core.urls")),
+    path("", include("alongside.care.urls")),
+    path("participants/", include("alongside.participants.urls")),
+    path("team/", include("alongside.workforce.urls")),
+    path("django-admin/", admin.site.urls),
+]

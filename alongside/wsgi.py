@@ -1,0 +1,11 @@
+"""WSGI entry point (gunicorn alongside.wsgi)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alongside.settings")
+
+from alongside.startup import checked_wsgi_application  # noqa: E402
+
+application = checked_wsgi_application()
