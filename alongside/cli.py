@@ -16,7 +16,13 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else ["alongside", *argv])
     setup_django()
-    if len(args) > 1 and args[1] not in {"help", "--help", "-h", "makemigrations", "check"}:
+    if len(args) > 1 and args[1] not in {
+        "help",
+        "--help",
+        "-h",
+        "makemigrations",
+        "check",
+    }:
         check_database()
     from django.core.management import execute_from_command_line
 

@@ -52,7 +52,9 @@ if not ENCRYPTION_KEYS:
 # so that rotating a data key does not require rebuilding the search index.
 SEARCH_INDEX_KEY = env_secret("ALONGSIDE_SEARCH_INDEX_KEY") or SECRET_KEY
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -113,7 +115,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        _db = dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+        )
     except Exception as exc:  # dj_database_url raises several types
         raise SettingError(f"DATABASE_URL is not a valid database URL: {exc}") from None
     if _db.get("ENGINE") not in {
@@ -150,7 +154,9 @@ if env_bool("ALONGSIDE_FAST_HASHER", False):
     # Tests only: argon2 is deliberately slow; the suite sets this for speed.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -205,7 +211,9 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ALONGSIDE_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},

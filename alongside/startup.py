@@ -36,7 +36,9 @@ def check_database() -> None:
     try:
         connection.ensure_connection()
     except OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = (
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
         where = "DATABASE_URL" if settings.DATABASE_URL else "the SQLite database"
         fail(f"cannot connect to {where}: {first}")
     except Exception as exc:  # driver missing, bad host name, ...

@@ -6,6 +6,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alongside.settings")
 
-from alongside.startup import checked_wsgi_application  # noqa: E402
+from alongside.startup import checked_wsgi_application
 
 application = checked_wsgi_application()

@@ -29,7 +29,9 @@ class Assignment(models.Model):
         ordering = ["-started_at"]
         indexes = [
             models.Index(fields=["peer", "ended_at"], name="assignment_peer_open"),
-            models.Index(fields=["participant", "ended_at"], name="assignment_part_open"),
+            models.Index(
+                fields=["participant", "ended_at"], name="assignment_part_open"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -81,7 +83,9 @@ class Encounter(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="encounters"
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="encounters")
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="encounters"
+    )
     peer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="encounters")
     type = models.CharField(_("type"), max_length=16, choices=EncounterType.choices)
     occurred_at = models.DateTimeField(_("when"))
@@ -96,8 +100,12 @@ class Encounter(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["participant", "-occurred_at"], name="encounter_part_time"),
-            models.Index(fields=["program", "occurred_at"], name="encounter_program_time"),
+            models.Index(
+                fields=["participant", "-occurred_at"], name="encounter_part_time"
+            ),
+            models.Index(
+                fields=["program", "occurred_at"], name="encounter_program_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,11 +166,18 @@ class Referral(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="referrals"
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="referrals")
-    service = models.CharField(_("service"), max_length=16, choices=ReferralService.choices)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="referrals"
+    )
+    service = models.CharField(
+        _("service"), max_length=16, choices=ReferralService.choices
+    )
     provider = models.CharField(_("provider"), max_length=200)
     status = models.CharField(
-        _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.MADE
+        _("status"),
+        max_length=16,
+        choices=ReferralStatus.choices,
+        default=ReferralStatus.MADE,
     )
     made_on = models.DateField(_("made on"))
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
@@ -195,7 +210,9 @@ class ReferralStatusChange(models.Model):
     referral = models.ForeignKey(
         Referral, on_delete=models.PROTECT, related_name="status_changes"
     )
-    from_status = models.CharField(max_length=16, choices=ReferralStatus.choices, blank=True)
+    from_status = models.CharField(
+        max_length=16, choices=ReferralStatus.choices, blank=True
+    )
     to_status = models.CharField(max_length=16, choices=ReferralStatus.choices)
     changed_on = models.DateField(_("date"))
     changed_at = models.DateTimeField(default=timezone.now)
@@ -252,7 +269,9 @@ class TreatmentEpisode(models.Model):
     class Meta:
         ordering = ["-started_on", "-id"]
         indexes = [
-            models.Index(fields=["participant", "ended_on"], name="treatment_part_open"),
+            models.Index(
+                fields=["participant", "ended_on"], name="treatment_part_open"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

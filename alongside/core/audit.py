@@ -23,7 +23,9 @@ def snapshot(
     out: dict[str, Any] = {}
     for name in fields:
         value = getattr(obj, name)
-        out[name] = MASK if name in masked and value not in (None, "") else jsonable(value)
+        out[name] = (
+            MASK if name in masked and value not in (None, "") else jsonable(value)
+        )
     return out
 
 

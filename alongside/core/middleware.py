@@ -11,7 +11,9 @@ from django.http import HttpRequest, HttpResponse
 
 from alongside.core.models import Membership
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "request_id", default=""
+)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -78,6 +80,8 @@ class SecurityHeadersMiddleware:
             "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
         )
         response.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/participants", "/care", "/today", "/audit", "/team")):
+        if request.path.startswith(
+            ("/participants", "/care", "/today", "/audit", "/team")
+        ):
             response["Cache-Control"] = "no-store"
         return response

@@ -16,7 +16,9 @@ class Organisation(models.Model):
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="America/New_York")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -155,7 +157,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["actor", "-created_at"], name="audit_actor_time")]
+        indexes = [
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time")
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_type}"

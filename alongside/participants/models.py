@@ -67,12 +67,18 @@ class Participant(models.Model):
     name_index = models.CharField(max_length=400, blank=True, editable=False)
     # Year of birth only: kept in clear for de-identified analysis (HIPAA safe harbor
     # allows the year).
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("year of birth"), null=True, blank=True
+    )
     gender = models.CharField(
         _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNDISCLOSED
     )
-    preferred_language = models.CharField(_("preferred language"), max_length=32, default="en")
-    primary_substances = models.JSONField(_("primary substances"), default=list, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=32, default="en"
+    )
+    primary_substances = models.JSONField(
+        _("primary substances"), default=list, blank=True
+    )
     # Denormalised by encounter_create so caseload pages need no aggregate over
     # encounters.
     last_contact_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -81,7 +87,11 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["pseudonym"]
-        indexes = [models.Index(fields=["organisation", "pseudonym"], name="participant_org_pseud")]
+        indexes = [
+            models.Index(
+                fields=["organisation", "pseudonym"], name="participant_org_pseud"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym
@@ -147,14 +157,19 @@ class Enrolment(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="enrolments"
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrolments")
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="enrolments"
+    )
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, null=True, blank=True, related_name="enrolments"
     )
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     discharge_reason = models.CharField(
-        _("discharge reason"), max_length=16, choices=DischargeReason.choices, blank=True
+        _("discharge reason"),
+        max_length=16,
+        choices=DischargeReason.choices,
+        blank=True,
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)

@@ -23,16 +23,22 @@ class PeerProfile(models.Model):
     """The workforce profile of a peer worker in one organisation."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="peer_profile")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="peer_profile"
+    )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="peer_profiles"
     )
     lived_experience = models.JSONField(_("lived experience"), default=list, blank=True)
     lived_experience_note = models.TextField(
-        _("in their own words"), blank=True, help_text=_("Shared only as the peer chooses.")
+        _("in their own words"),
+        blank=True,
+        help_text=_("Shared only as the peer chooses."),
     )
     languages = models.JSONField(_("languages"), default=list, blank=True)
-    caseload_capacity = models.PositiveSmallIntegerField(_("caseload capacity"), default=25)
+    caseload_capacity = models.PositiveSmallIntegerField(
+        _("caseload capacity"), default=25
+    )
     certification = models.CharField(_("certification"), max_length=200, blank=True)
 
     def __str__(self) -> str:

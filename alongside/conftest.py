@@ -1,0 +1,114 @@
+"""Shared personas for every test (healthchecks' alice, bob and charlie, extended).
+
+`world` builds one organisation with two programs and one participant ("the
+participant", enrolled in program one and assigned to alice), plus everyone the
+authorisation matrix needs:
+
+- alice: peer worker assigned to the participant
+- bob: peer worker in the same organisation, not assigned
+- sam: supervisor of alice
+- maria: program manager of program one
+- eve: evaluator of program one
+- ada: administrator
+- oscar: peer worker in another organisation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from alongside.care.tests.factories import (
+    AssignmentFactory,
+    EncounterFactory,
+    ReferralFactory,
+    TreatmentEpisodeFactory,
+)
+from alongside.core.models import Membership, Organisation, Program, Role, User
+from alongside.core.tests.factories import (
+    ConsentFactory,
+    EnrolmentFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ParticipantFactory,
+    ProgramFactory,
+    SiteFactory,
+    UserFactory,
+)
+from alongside.participants.models import Participant
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    org: Organisation
+    other_org: Organisation
+    program: Program
+    program_two: Program
+    participant: Participant
+    members: dict[str, Membership]
+
+    def user(self, name: str) -> User:
+        return self.members[name].user
+
+    def client_for(self, name: str | None) -> Client:
+        client = Client()
+        if name is not None:
+            client.force_login(self.user(name))
+        return client
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    org = OrganisationFactory(name="Riverside", slug="riverside")
+    other = OrganisationFactory(name="Elsewhere", slug="elsewhere")
+    program = ProgramFactory(organisation=org, name="ED Coaching", contact_due_days=3)
+    program_two = ProgramFactory(organisation=org, name="Navigation")
+    SiteFactory(program=program, name="Mercy ED")
+    other_program = ProgramFactory(organisation=other, name="Elsewhere Outreach")
+
+    def member(
+        name: str,
+        role: str,
+        organisation: Organisation,
+        programs: list[Program],
+        supervisor: User | None = None,
+    ) -> Membership:
+        user = UserFactory(username=name, first_name=name.capitalize())
+        return MembershipFactory(
+            user=user,
+            organisation=organisation,
+            role=role,
+            programs=programs,
+            supervisor=supervisor,
+        )
+
+    members: dict[str, Membership] = {}
+    members["sam"] = member("sam", Role.SUPERVISOR, org, [program, program_two])
+    members["alice"] = member(
+        "alice",
+        Role.PEER_WORKER,
+        org,
+        [program, program_two],
+        supervisor=members["sam"].user,
+    )
+    members["bob"] = member("bob", Role.PEER_WORKER, org, [program, program_two])
+    members["maria"] = member("maria", Role.PROGRAM_MANAGER, org, [program])
+    members["eve"] = member("eve", Role.EVALUATOR, org, [program])
+    members["ada"] = member("ada", Role.ADMIN, org, [program, program_two])
+    members["oscar"] = member("oscar", Role.PEER_WORKER, other, [other_program])
+
+    alice = members["alice"].user
+    participant = ParticipantFactory(
+        organisation=org, given_name="Rosa", family_name="Delgado", phone="555-0142"
+    )
+    EnrolmentFactory(participant=participant, program=program, recorded_by=alice)
+    ConsentFactory(participant=participant, recorded_by=alice)
+    AssignmentFactory(participant=participant, peer=alice)
+    EncounterFactory(participant=participant, program=program, peer=alice)
+    ReferralFactory(participant=participant, program=program, made_by=alice)
+    TreatmentEpisodeFactory(participant=participant, program=program, recorded_by=alice)
+    return World(org, other, program, program_two, participant, members)

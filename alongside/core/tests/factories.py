@@ -1,0 +1,106 @@
+"""factory_boy factories shared by every app's tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from alongside.core.crypto import blind_index
+from alongside.core.models import Membership, Organisation, Program, Role, Site, User
+from alongside.participants.models import Consent, Enrolment, Participant
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Program {n}")
+    contact_due_days = 7
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = "Tester"
+    password = factory.django.Password("correct horse battery staple")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.PEER_WORKER
+
+    @factory.post_generation
+    def programs(
+        self, create: bool, extracted: list[Program] | None, **kwargs: object
+    ) -> None:
+        if create and extracted:
+            self.programs.set(extracted)
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    given_name = factory.Sequence(lambda n: f"Given{n}")
+    family_name = factory.Sequence(lambda n: f"Family{n}")
+    date_of_birth = dt.date(1988, 4, 12)
+    birth_year = 1988
+    phone = "555-0100"
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    name_index = factory.LazyAttribute(
+        lambda o: blind_index(o.given_name, o.family_name)
+    )
+    primary_substances = factory.LazyFunction(lambda: ["opioids"])
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrolment
+
+    participant = factory.SubFactory(ParticipantFactory)
+    program = factory.SubFactory(ProgramFactory)
+    started_on = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=30)
+    )
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    participant = factory.SubFactory(ParticipantFactory)
+    kind = Consent.Kind.PARTICIPATION
+    given_on = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=30)
+    )
+    recorded_by = factory.SubFactory(UserFactory)

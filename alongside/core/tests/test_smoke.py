@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from alongside.participants.policies import participants_visible_to
+
+
+@pytest.mark.django_db
+def test_it_stores_identifying_fields_encrypted(world):
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT given_name, phone FROM participants_participant WHERE id = %s",
+            [world.participant.pk],
+        )
+        given, phone = cur.fetchone()
+    assert "Rosa" not in given and "555" not in phone
+    world.participant.refresh_from_db()
+    assert world.participant.given_name == "Rosa"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "sees"),
+    [("alice", True), ("bob", False), ("sam", True), ("maria", True), ("eve", True),
+     ("ada", False), ("oscar", False)],
+)
+def test_participant_scope_by_role(world, name, sees):
+    visible = participants_visible_to(world.members[name])
+    assert visible.filter(pk=world.participant.pk).exists() is sees

@@ -1,0 +1,118 @@
+"""Who may see or change which participant. Every participant read goes through here.
+
+Scope by role (within the membership's organisation only):
+- peer worker: participants currently assigned to them;
+- supervisor: participants currently assigned to them or to a peer they supervise;
+- program manager and evaluator: participants with an enrolment in their programs;
+- administrator: none (minimum necessary; they read the audit log instead).
+Evaluators never see identifying fields. Out of scope is indistinguishable from absent:
+both raise Http404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+
+from alongside.core.models import Membership, Role
+from alongside.core.permissions import has_perm
+from alongside.participants.models import Enrolment, Participant
+
+if TYPE_CHECKING:
+    from alongside.core.models import User
+
+ACTION_PERMS = {
+    "view": "participant.view",
+    "change": "participant.change",
+    "record": "care.record",
+    "assign": "care.assign",
+}
+
+
+def team_user_ids(membership: Membership) -> QuerySet[Membership, int]:
+    """Ids of the peer workers a supervisor supervises in this organisation."""
+    return Membership.objects.filter(
+        organisation_id=membership.organisation_id,
+        supervisor_id=membership.user_id,
+        is_active=True,
+    ).values_list("user_id", flat=True)
+
+
+def _assigned_to(user_ids: QuerySet[Membership, int] | list[int]) -> Exists:
+    from alongside.care.models import Assignment
+
+    return Exists(
+        Assignment.objects.filter(
+            participant_id=OuterRef("pk"), peer_id__in=user_ids, ended_at__isnull=True
+        )
+    )
+
+
+def participants_visible_to(membership: Membership | None) -> QuerySet[Participant]:
+    """The participants this membership may see at all."""
+    if membership is None or not has_perm(membership, "participant.view"):
+        return Participant.objects.none()
+    qs = Participant.objects.filter(organisation_id=membership.organisation_id)
+    if membership.role == Role.PEER_WORKER:
+        return qs.filter(_assigned_to([membership.user_id]))
+    if membership.role == Role.SUPERVISOR:
+        return qs.filter(
+            _assigned_to([membership.user_id]) | _assigned_to(team_user_ids(membership))
+        )
+    if membership.role in (Role.PROGRAM_MANAGER, Role.EVALUATOR):
+        return qs.filter(
+            Exists(
+                Enrolment.objects.filter(
+                    participant_id=OuterRef("pk"),
+                    program__in=membership.programs.all(),
+                )
+            )
+        )
+    return Participant.objects.none()
+
+
+def can_view_identifying(membership: Membership | None) -> bool:
+    return has_perm(membership, "participant.view_identifying")
+
+
+def participant_get_for_user(
+    membership: Membership | None, external_id: uuid.UUID | str, action: str = "view"
+) -> Participant:
+    """The participant, if this membership may do `action` to it; else Http404."""
+    perm = ACTION_PERMS[action]
+    if not has_perm(membership, perm):
+        raise Http404
+    key = parse_external_id(external_id)
+    try:
+        return participants_visible_to(membership).get(external_id=key)
+    except Participant.DoesNotExist:
+        raise Http404 from None
+
+
+def parse_external_id(value: uuid.UUID | str) -> uuid.UUID:
+    """A UUID from a URL; anything malformed is simply not found."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+def user_in_scope(membership: Membership, user: User) -> bool:
+    """Whether `user` is a peer this membership may assign work to."""
+    return Membership.objects.filter(
+        organisation_id=membership.organisation_id, user=user, is_active=True
+    ).exists()
+
+
+__all__ = [
+    "can_view_identifying",
+    "parse_external_id",
+    "participant_get_for_user",
+    "participants_visible_to",
+    "team_user_ids",
+]

@@ -1,0 +1,298 @@
+"""Writes for participants, consent and enrolments. Each is one transaction with its
+audit record; identifying values are masked in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alongside.core import audit
+from alongside.core.crypto import blind_index
+from alongside.core.models import AuditEvent, Membership, Program, Site, User
+from alongside.core.services import field_error, require_not_future, require_order
+from alongside.participants.models import (
+    IDENTIFYING_FIELDS,
+    Consent,
+    Enrolment,
+    Participant,
+    Substance,
+)
+
+PARTICIPANT_FIELDS = (
+    *IDENTIFYING_FIELDS,
+    "birth_year",
+    "gender",
+    "preferred_language",
+    "primary_substances",
+)
+
+
+def _check_program(actor: Membership, program: Program, site: Site | None) -> None:
+    if program.organisation_id != actor.organisation_id or not (
+        actor.programs.filter(pk=program.pk).exists()
+    ):
+        raise field_error("program", _("Choose one of your programs."))
+    if site is not None and site.program_id != program.pk:
+        raise field_error("site", _("This site does not belong to the chosen program."))
+
+
+def _check_substances(values: Sequence[str]) -> list[str]:
+    allowed = set(Substance.values)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise field_error(
+            "primary_substances", _("Unknown substance: %s") % ", ".join(bad)
+        )
+    return list(dict.fromkeys(values))
+
+
+@transaction.atomic
+def participant_create(
+    *,
+    actor: Membership,
+    program: Program,
+    site: Site | None = None,
+    started_on: dt.date,
+    given_name: str,
+    family_name: str = "",
+    date_of_birth: dt.date | None = None,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    gender: str = "undisclosed",
+    preferred_language: str = "en",
+    primary_substances: Sequence[str] = (),
+    assign_to: User | None = None,
+) -> Participant:
+    """Register a participant, enrol them in `program` and assign their peer worker.
+
+    A peer worker who registers someone becomes their peer unless `assign_to` says
+    otherwise.
+    """
+    from alongside.care.services import assignment_create
+
+    if not given_name.strip():
+        raise field_error("given_name", _("Enter the name the person uses."))
+    require_not_future("date_of_birth", date_of_birth)
+    require_not_future("started_on", started_on)
+    _check_program(actor, program, site)
+    participant = Participant.objects.create(
+        organisation_id=actor.organisation_id,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        birth_year=date_of_birth.year if date_of_birth else None,
+        phone=phone.strip(),
+        email=email.strip(),
+        address=address.strip(),
+        name_index=blind_index(given_name, family_name),
+        gender=gender,
+        preferred_language=preferred_language,
+        primary_substances=_check_substances(primary_substances),
+    )
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.CREATE,
+        target=participant,
+        participant_id=participant.external_id,
+        changes=audit.snapshot(
+            participant, PARTICIPANT_FIELDS, masked=IDENTIFYING_FIELDS
+        ),
+    )
+    enrolment_create(
+        actor=actor,
+        participant=participant,
+        program=program,
+        site=site,
+        started_on=started_on,
+    )
+    peer = assign_to or (actor.user if actor.role == "peer_worker" else None)
+    if peer is not None:
+        assignment_create(actor=actor, participant=participant, peer=peer)
+    return participant
+
+
+@transaction.atomic
+def participant_update(
+    *, actor: Membership, participant: Participant, **changes: object
+) -> Participant:
+    """Change a participant's details; the audit keeps masked old and new values."""
+    unknown = set(changes) - set(PARTICIPANT_FIELDS)
+    if unknown:
+        raise ValueError(f"not participant fields: {sorted(unknown)}")
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    before = audit.snapshot(participant, PARTICIPANT_FIELDS)
+    if "given_name" in changes and not str(changes["given_name"]).strip():
+        raise field_error("given_name", _("Enter the name the person uses."))
+    if "date_of_birth" in changes:
+        dob = changes["date_of_birth"]
+        require_not_future("date_of_birth", dob)  # type: ignore[arg-type]
+        changes["birth_year"] = dob.year if isinstance(dob, dt.date) else None
+    if "primary_substances" in changes:
+        changes["primary_substances"] = _check_substances(changes["primary_substances"])  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(participant, name, value.strip() if isinstance(value, str) else value)
+    participant.name_index = blind_index(
+        participant.given_name, participant.family_name
+    )
+    participant.save()
+    after = audit.snapshot(participant, PARTICIPANT_FIELDS)
+    changed = audit.diff(before, after)
+    for name in IDENTIFYING_FIELDS:
+        if name in changed:
+            changed[name] = {"old": audit.MASK, "new": audit.MASK}
+    if changed:
+        audit.record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action=AuditEvent.Action.UPDATE,
+            target=participant,
+            participant_id=participant.external_id,
+            changes=changed,
+        )
+    return participant
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: Membership,
+    participant: Participant,
+    kind: str,
+    given_on: dt.date,
+    expires_on: dt.date | None = None,
+    recipient: str = "",
+    purpose: str = "",
+    information: str = "",
+) -> Consent:
+    """Record a participation consent or a Part 2 disclosure consent.
+
+    A disclosure consent must name the recipient, the purpose and what may be disclosed
+    (42 CFR 2.31).
+    """
+    if kind not in Consent.Kind.values:
+        raise field_error("kind", _("Choose a kind of consent."))
+    require_not_future("given_on", given_on)
+    require_order("given_on", given_on, "expires_on", expires_on)
+    if kind == Consent.Kind.DISCLOSURE:
+        for name, value in (
+            ("recipient", recipient),
+            ("purpose", purpose),
+            ("information", information),
+        ):
+            if not value.strip():
+                raise field_error(name, _("A disclosure consent must state this."))
+    consent = Consent.objects.create(
+        participant=participant,
+        kind=kind,
+        recipient=recipient.strip(),
+        purpose=purpose.strip(),
+        information=information.strip(),
+        given_on=given_on,
+        expires_on=expires_on,
+        recorded_by=actor.user,
+    )
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.CREATE,
+        target=consent,
+        participant_id=participant.external_id,
+        changes=audit.snapshot(
+            consent, ("kind", "recipient", "purpose", "given_on", "expires_on")
+        ),
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(
+    *, actor: Membership, consent: Consent, revoked_on: dt.date | None = None
+) -> Consent:
+    """Revoke a consent from `revoked_on` (today by default). It stays on the record."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    revoked_on = revoked_on or timezone.localdate()
+    if consent.revoked_on is not None:
+        raise field_error("revoked_on", _("This consent has already been revoked."))
+    require_not_future("revoked_on", revoked_on)
+    require_order("given_on", consent.given_on, "revoked_on", revoked_on)
+    consent.revoked_on = revoked_on
+    consent.revoked_by = actor.user
+    consent.save(update_fields=["revoked_on", "revoked_by"])
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.UPDATE,
+        target=consent,
+        participant_id=consent.participant.external_id,
+        changes={"revoked_on": {"old": None, "new": revoked_on.isoformat()}},
+    )
+    return consent
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    actor: Membership,
+    participant: Participant,
+    program: Program,
+    started_on: dt.date,
+    site: Site | None = None,
+) -> Enrolment:
+    """Enrol a participant in a program; one open enrolment per program."""
+    _check_program(actor, program, site)
+    require_not_future("started_on", started_on)
+    if Enrolment.objects.filter(
+        participant=participant, program=program, ended_on__isnull=True
+    ).exists():
+        raise field_error("program", _("Already enrolled in this program."))
+    enrolment = Enrolment.objects.create(
+        participant=participant,
+        program=program,
+        site=site,
+        started_on=started_on,
+        recorded_by=actor.user,
+    )
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.CREATE,
+        target=enrolment,
+        participant_id=participant.external_id,
+        changes=audit.snapshot(enrolment, ("program", "site", "started_on")),
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_discharge(
+    *, actor: Membership, enrolment: Enrolment, ended_on: dt.date, reason: str
+) -> Enrolment:
+    """Close an episode of care with its date and discharge reason."""
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    if enrolment.ended_on is not None:
+        raise field_error("ended_on", _("This enrolment has already ended."))
+    if reason not in Enrolment.DischargeReason.values:
+        raise field_error("discharge_reason", _("Choose a discharge reason."))
+    require_not_future("ended_on", ended_on)
+    require_order("started_on", enrolment.started_on, "ended_on", ended_on)
+    enrolment.ended_on = ended_on
+    enrolment.discharge_reason = reason
+    enrolment.save(update_fields=["ended_on", "discharge_reason"])
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.UPDATE,
+        target=enrolment,
+        participant_id=enrolment.participant.external_id,
+        changes={
+            "ended_on": {"old": None, "new": ended_on.isoformat()},
+            "discharge_reason": {"old": "", "new": reason},
+        },
+    )
+    return enrolment
