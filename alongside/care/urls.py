@@ -1,6 +1,39 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from alongside.care import dashboard_views, views
 
 app_name = "care"
-urlpatterns: list = []
+urlpatterns = [
+    # Dashboards (dashboard_views.py)
+    path("today/", dashboard_views.today, name="today"),
+    path("programs/", dashboard_views.program_overview, name="overview"),
+    # Recording care for one participant (views.py)
+    path(
+        "participants/<uuid:pid>/encounters/new/",
+        views.encounter_create,
+        name="encounter-create",
+    ),
+    path(
+        "participants/<uuid:pid>/referrals/new/",
+        views.referral_create,
+        name="referral-create",
+    ),
+    path(
+        "referrals/<uuid:rid>/status/",
+        views.referral_transition,
+        name="referral-transition",
+    ),
+    path(
+        "participants/<uuid:pid>/treatment/new/",
+        views.treatment_start,
+        name="treatment-start",
+    ),
+    path("treatment/<uuid:tid>/end/", views.treatment_end, name="treatment-end"),
+    path(
+        "participants/<uuid:pid>/assign/",
+        views.assignment_create,
+        name="assignment-create",
+    ),
+]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextvars
 import re
 import uuid
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from alongside.core.models import Membership
 
@@ -63,7 +65,13 @@ class MembershipMiddleware:
                 if chosen is None or str(m.organisation.external_id) == wanted:
                     chosen = m
             request.membership = chosen  # type: ignore[attr-defined]
-        return self.get_response(request)
+            if chosen is not None:
+                # Times are stored in UTC and shown in the organisation's time zone.
+                timezone.activate(zoneinfo.ZoneInfo(chosen.organisation.timezone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class SecurityHeadersMiddleware:

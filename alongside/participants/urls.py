@@ -1,6 +1,26 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from alongside.participants import views
 
 app_name = "participants"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("new/", views.participant_create, name="create"),
+    path("<uuid:pid>/", views.participant_detail, name="detail"),
+    path("<uuid:pid>/timeline/", views.participant_timeline, name="timeline"),
+    path("<uuid:pid>/edit/", views.participant_edit, name="edit"),
+    path("<uuid:pid>/consents/new/", views.consent_create, name="consent-create"),
+    path(
+        "<uuid:pid>/consents/<uuid:cid>/revoke/",
+        views.consent_revoke,
+        name="consent-revoke",
+    ),
+    path("<uuid:pid>/enrolments/new/", views.enrolment_create, name="enrolment-create"),
+    path(
+        "<uuid:pid>/enrolments/<uuid:eid>/discharge/",
+        views.enrolment_discharge,
+        name="enrolment-discharge",
+    ),
+]

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from alongside.workforce import views
 
 app_name = "workforce"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.team, name="team"),
+    path("<uuid:uid>/", views.peer_caseload, name="peer-caseload"),
+]
