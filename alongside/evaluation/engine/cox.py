@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .regression import design_matrix
 from .results import (
     MIN_CELL,
     Result,
@@ -269,61 +270,6 @@ def _score_residuals(
 # ------------------------------------------------------------------- validation
 
 
-def _design(
-    covariates: Any, names: list[str] | None, n: int, func: str
-) -> tuple[np.ndarray, list[str]]:
-    if isinstance(covariates, pd.Series):
-        covariates = covariates.to_frame()
-    if isinstance(covariates, pd.DataFrame):
-        frame = covariates
-        terms = [str(c) for c in frame.columns]
-        bad = [
-            c
-            for c in frame.columns
-            if not (
-                pd.api.types.is_numeric_dtype(frame[c])
-                or pd.api.types.is_bool_dtype(frame[c])
-            )
-        ]
-        if bad:
-            raise ValueError(
-                f"{func}: covariates must be numeric; non-numeric column(s) "
-                f"{[str(b) for b in bad]} (dummy-code them, e.g. with Cohort)"
-            )
-        matrix = frame.to_numpy(dtype=float)
-    else:
-        try:
-            matrix = np.asarray(covariates, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{func}: covariates must be numeric") from None
-        if matrix.ndim == 1:
-            matrix = matrix[:, None]
-        if matrix.ndim != 2:
-            raise ValueError(f"{func}: covariates must be a 2-D table")
-        terms = [f"x{j}" for j in range(matrix.shape[1])]
-    if names is not None:
-        if len(names) != matrix.shape[1]:
-            raise ValueError(
-                f"{func}: names has {len(names)} entries but covariates has "
-                f"{matrix.shape[1]} columns"
-            )
-        terms = [str(name) for name in names]
-    if matrix.shape[0] != n:
-        raise ValueError(
-            f"{func}: covariates has {matrix.shape[0]} rows but time has {n}"
-        )
-    if matrix.shape[1] == 0:
-        raise ValueError(f"{func}: covariates has no columns")
-    problems = []
-    for j, term in enumerate(terms):
-        column = matrix[:, j]
-        if not np.isfinite(column).all():
-            problems.append(f"covariate {term!r} has missing or infinite values")
-    if problems:
-        raise ValueError(f"{func}: " + "; ".join(problems))
-    return matrix, terms
-
-
 def cox_ph(
     time: ArrayLike,
     event: ArrayLike,
@@ -360,20 +306,7 @@ def cox_ph(
         extra={"strata": strata, "cluster": cluster},
     )
     n = len(time_a)
-    x, terms = _design(covariates, names, n, func)
-    if len(set(terms)) != len(terms):
-        raise ValueError(f"{func}: covariate names must be unique, got {terms}")
-    constant = [t for j, t in enumerate(terms) if np.ptp(x[:, j]) == 0]
-    if constant:
-        raise ValueError(
-            f"{func}: covariate(s) {constant} do not vary, so their effect "
-            "cannot be estimated"
-        )
-    if np.linalg.matrix_rank(x - x.mean(axis=0)) < x.shape[1]:
-        raise ValueError(
-            f"{func}: covariates {terms} are collinear (one is a combination of "
-            "others); drop the redundant term"
-        )
+    x, terms = design_matrix(covariates, names, n, func, length_of="time")
     events = int(event_a.sum())
     if events == 0:
         raise ValueError(f"{func}: event has no events, so nothing can be estimated")

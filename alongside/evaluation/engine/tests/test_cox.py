@@ -211,7 +211,11 @@ def test_it_warns_when_a_covariate_predicts_perfectly() -> None:
             {},
             r"non-numeric column\(s\) \['site'\]",
         ),
-        (np.array([[1.0], [np.nan], [2.0], [3.0]]), {}, "covariate 'x0' has missing"),
+        (
+            np.array([[1.0], [np.nan], [2.0], [3.0]]),
+            {},
+            r"covariate\(s\) \['x0'\] have missing",
+        ),
         (np.ones((3, 1)), {}, "covariates has 3 rows but time has 4"),
         (np.arange(4.0), {"ties": "exact"}, "ties must be 'efron' or 'breslow'"),
         (np.arange(4.0), {"names": ["a", "b"]}, "names has 2 entries"),
