@@ -1,0 +1,136 @@
+"""Page benchmarks at bench scale: SQL queries per request, median and p95 time.
+
+Run by `make bench` (scripts/bench.sh) against the bench-scale PostgreSQL database built
+by `alongside demo --scale bench`. Each page is requested through Django's test client in
+this process, exactly like the trivial authenticated view (`core:ping`) it is compared
+with, so the figures isolate the page's own work from network and server overhead.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alongside.settings")
+
+from alongside.startup import check_database, setup_django
+
+setup_django()
+check_database()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from alongside.care.models import Assignment  # noqa: E402
+from alongside.core.models import User  # noqa: E402
+from alongside.participants.models import Participant  # noqa: E402
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
+WARMUP = 5
+BUDGET_P95_MS = 150.0
+BUDGET_MEDIAN_FACTOR = 3.0
+
+
+def measure(client: Client, url: str) -> tuple[int, list[float]]:
+    for _ in range(WARMUP):
+        response = client.get(url)
+        if response.status_code != 200:
+            sys.exit(f"bench: {url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    queries = len(ctx.captured_queries)
+    times = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+    return queries, times
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+def main() -> None:
+    settings.ALLOWED_HOSTS = ["*"]
+    counts = {
+        "participants": Participant.objects.count(),
+        "users": User.objects.count(),
+    }
+    from alongside.care.models import Encounter
+
+    counts["encounters"] = Encounter.objects.count()
+    print(
+        f"database: {connection.vendor}, {counts['participants']:,} participants, "
+        f"{counts['encounters']:,} encounters, {counts['users']:,} users"
+    )
+
+    def client_for(username: str) -> Client:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    peer = client_for("peer")
+    supervisor = client_for("supervisor")
+    manager = client_for("manager")
+    busiest = (
+        Assignment.objects.filter(peer__username="peer", ended_at__isnull=True)
+        .select_related("participant")
+        .order_by("participant__last_contact_at")
+        .first()
+    )
+    if busiest is None:
+        sys.exit(
+            "bench: user 'peer' has no participants; rebuild with demo --scale bench"
+        )
+    pages: list[tuple[str, Client, str]] = [
+        ("trivial view (ping)", peer, reverse("core:ping")),
+        ("Today", peer, reverse("care:today")),
+        ("caseload", peer, reverse("participants:caseload")),
+        (
+            "participant page",
+            peer,
+            reverse(
+                "participants:detail", kwargs={"pid": busiest.participant.external_id}
+            ),
+        ),
+        ("team (supervisor)", supervisor, reverse("workforce:team")),
+        ("program overview", manager, reverse("care:overview")),
+    ]
+    results: list[tuple[str, int, float, float]] = []
+    for name, client, url in pages:
+        queries, times = measure(client, url)
+        results.append((name, queries, statistics.median(times), p95(times)))
+    floor = results[0][2]
+    print(f"\n{REQUESTS} requests per page after {WARMUP} warm-up requests\n")
+    print(
+        "| page | SQL queries | median ms | p95 ms | median / trivial | within budget |"
+    )
+    print("|---|---:|---:|---:|---:|---|")
+    failed: list[str] = []
+    for name, queries, median, high in results:
+        ratio = median / floor if floor else float("nan")
+        ok = name.startswith("trivial") or (
+            ratio <= BUDGET_MEDIAN_FACTOR and high <= BUDGET_P95_MS
+        )
+        if not ok:
+            failed.append(name)
+        print(
+            f"| {name} | {queries} | {median:.1f} | {high:.1f} | {ratio:.2f}× | "
+            f"{'yes' if ok else 'NO'} |"
+        )
+    print(
+        f"\nbudgets: median within {BUDGET_MEDIAN_FACTOR:.0f}× the trivial view, "
+        f"p95 at most {BUDGET_P95_MS:.0f} ms"
+    )
+    if failed:
+        print("over budget: " + ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
