@@ -112,3 +112,38 @@ def world(db: None) -> World:
     ReferralFactory(participant=participant, program=program, made_by=alice)
     TreatmentEpisodeFactory(participant=participant, program=program, recorded_by=alice)
     return World(org, other, program, program_two, participant, members)
+
+
+# --- Helpers for the service, authorisation-matrix and browser tests ---------------
+
+
+def row_counts() -> dict[str, int]:
+    """Row counts of every table a write to participant data can touch."""
+    from alongside.care.models import (
+        Assignment,
+        Encounter,
+        Referral,
+        ReferralStatusChange,
+        TreatmentEpisode,
+    )
+    from alongside.core.models import AuditEvent
+    from alongside.participants.models import Consent, Enrolment
+
+    models = (
+        Participant,
+        Consent,
+        Enrolment,
+        Assignment,
+        Encounter,
+        Referral,
+        ReferralStatusChange,
+        TreatmentEpisode,
+        AuditEvent,
+    )
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.fixture
+def counts() -> object:
+    """`counts()` returns the row counts of the participant-data tables right now."""
+    return row_counts
