@@ -1,0 +1,93 @@
+"""Reads for core pages: the audit log of one organisation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db.models import QuerySet
+
+from alongside.core.models import AuditEvent, Membership, User
+from alongside.core.permissions import has_perm
+
+
+def audit_events_visible_to(membership: Membership | None) -> QuerySet[AuditEvent]:
+    """The audit events of the membership's organisation, if it may read the log."""
+    if membership is None or not has_perm(membership, "audit.view"):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(organisation_id=membership.organisation_id)
+
+
+def participant_external_id_for_pseudonym(
+    membership: Membership, pseudonym: str
+) -> uuid.UUID | None:
+    """The external id of the organisation's participant with this pseudonym."""
+    # Looked up by app label: core sits below the domain apps and must not import them.
+    participant_model = apps.get_model("participants", "Participant")
+    return (
+        participant_model.objects.filter(
+            organisation_id=membership.organisation_id, pseudonym=pseudonym
+        )
+        .values_list("external_id", flat=True)
+        .first()
+    )
+
+
+def audit_events_filtered(
+    membership: Membership,
+    *,
+    participant_id: uuid.UUID | None = None,
+    actor: User | None = None,
+    action: str = "",
+) -> QuerySet[AuditEvent]:
+    """The organisation's audit events, newest first, narrowed by the given filters."""
+    qs = audit_events_visible_to(membership).select_related("actor")
+    if participant_id is not None:
+        qs = qs.filter(participant_id=participant_id)
+    if actor is not None:
+        qs = qs.filter(actor=actor)
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    pseudonym: str
+    changes: list[tuple[str, str]]
+
+
+def _change_text(value: Any) -> str:
+    if isinstance(value, Mapping) and set(value) == {"old", "new"}:
+        return f"{_change_text(value['old'])} → {_change_text(value['new'])}"
+    if isinstance(value, list):
+        return ", ".join(_change_text(v) for v in value)
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[AuditRow]:
+    """Page rows with the participant's pseudonym, resolved in one query per page."""
+    events = list(events)
+    ids = {e.participant_id for e in events if e.participant_id is not None}
+    pseudonyms: dict[uuid.UUID, str] = {}
+    if ids:
+        participant_model = apps.get_model("participants", "Participant")
+        pseudonyms = dict(
+            participant_model.objects.filter(
+                organisation_id=membership.organisation_id, external_id__in=ids
+            ).values_list("external_id", "pseudonym")
+        )
+    return [
+        AuditRow(
+            event=e,
+            pseudonym=pseudonyms.get(e.participant_id, "") if e.participant_id else "",
+            changes=[(k, _change_text(v)) for k, v in sorted((e.changes or {}).items())],
+        )
+        for e in events
+    ]

@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from alongside.conftest import PASSWORD
+from alongside.core import audit
+from alongside.core.models import AuditEvent
+from alongside.core.tests.factories import ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client: Client, username: str, password: str = PASSWORD):
+    return client.post(
+        reverse("core:login"), {"username": username, "password": password}
+    )
+
+
+# --- sign in and out --------------------------------------------------------------
+
+
+def test_login_page_renders_a_labelled_form(world):
+    response = Client().get(reverse("core:login"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'for="id_username"' in body and 'for="id_password"' in body
+    assert "<script>" not in body
+
+
+def test_it_signs_in_and_records_a_login_event(world):
+    client = Client()
+    response = _login(client, "alice")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("care:today")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN)
+    assert event.actor == world.user("alice")
+    assert event.organisation == world.org
+    assert event.target_id == str(world.user("alice").external_id)
+
+
+def test_a_failed_login_is_recorded_without_actor_with_the_name_tried(world):
+    client = Client()
+    response = _login(client, "alice", "wrong password")
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert event.actor is None
+    assert event.reason == "alice"
+    # The organisation's administrator sees attempts on its accounts.
+    assert event.organisation == world.org
+
+
+def test_a_failed_login_truncates_a_long_username(world):
+    _login(Client(), "x" * 400, "wrong")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert len(event.reason) <= 200
+    assert event.organisation is None
+
+
+def test_it_locks_out_after_the_failure_limit(world):
+    client = Client()
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        assert _login(client, "alice", "wrong").status_code == 200
+    locked = _login(client, "alice", "wrong")
+    assert locked.status_code == 429 or locked.status_code == 403
+    assert 'id="locked-out"' in locked.content.decode()
+    # Even the right password is refused while locked out.
+    again = _login(client, "alice")
+    assert 'id="locked-out"' in again.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN).exists()
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count()
+        == limit + 1
+    )
+
+
+def test_lockout_does_not_carry_over_between_tests(world):
+    # The previous test locked alice out; the database rolled back, so she can sign in.
+    assert _login(Client(), "alice").status_code == 302
+
+
+def test_logout_is_post_only_and_recorded(world):
+    client = world.client_for("alice")
+    assert client.get(reverse("core:logout")).status_code == 405
+    response = client.post(reverse("core:logout"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:login")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGOUT)
+    assert event.actor == world.user("alice")
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_ignores_an_offsite_next_url(world):
+    client = Client()
+    response = client.post(
+        reverse("core:login") + "?next=https://evil.example/",
+        {"username": "alice", "password": PASSWORD},
+    )
+    assert response["Location"] == reverse("care:today")
+
+
+# --- home and ping ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        (None, "core:login"),
+        ("alice", "care:today"),
+        ("sam", "care:today"),
+        ("maria", "care:today"),
+        ("eve", "participants:caseload"),
+        ("ada", "care:overview"),
+    ],
+)
+def test_home_sends_each_role_to_its_first_page(world, name, target):
+    response = world.client_for(name).get(reverse("core:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(target)
+
+
+def test_ping_needs_sign_in(world):
+    assert Client().get(reverse("core:ping")).status_code == 302
+    response = world.client_for("alice").get(reverse("core:ping"))
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+# --- audit log --------------------------------------------------------------------
+
+
+def _event(world, name: str, action: str, participant=None, **kwargs):
+    return audit.record(
+        actor=world.user(name) if name else None,
+        organisation=kwargs.pop("organisation", world.org),
+        action=action,
+        target=participant,
+        participant_id=participant.external_id if participant else None,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "sam", "maria", "eve", "oscar"])
+def test_audit_log_is_not_found_for_non_administrators(world, name):
+    response = world.client_for(name).get(reverse("core:audit"))
+    assert response.status_code == 404
+
+
+def test_audit_log_needs_sign_in(world):
+    response = Client().get(reverse("core:audit"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("core:login"))
+
+
+def test_audit_log_lists_only_the_admins_organisation(world):
+    mine = _event(world, "alice", AuditEvent.Action.VIEW, world.participant)
+    theirs = _event(
+        world, "oscar", AuditEvent.Action.VIEW, organisation=world.other_org
+    )
+    body = world.client_for("ada").get(reverse("core:audit")).content.decode()
+    assert 'id="audit-table"' in body
+    assert f"audit-{mine.external_id}" in body
+    assert f"audit-{theirs.external_id}" not in body
+    # The participant shows by pseudonym, never by name.
+    assert world.participant.pseudonym in body
+    assert "Rosa" not in body and "Delgado" not in body
+
+
+def test_audit_log_filters_by_participant_pseudonym(world):
+    other = ParticipantFactory(organisation=world.org)
+    hit = _event(world, "alice", AuditEvent.Action.VIEW, world.participant)
+    miss = _event(world, "alice", AuditEvent.Action.VIEW, other)
+    body = (
+        world.client_for("ada")
+        .get(reverse("core:audit"), {"participant": world.participant.pseudonym.lower()})
+        .content.decode()
+    )
+    assert f"audit-{hit.external_id}" in body
+    assert f"audit-{miss.external_id}" not in body
+
+
+def test_audit_log_shows_nothing_for_an_unknown_pseudonym(world):
+    _event(world, "alice", AuditEvent.Action.VIEW, world.participant)
+    body = (
+        world.client_for("ada")
+        .get(reverse("core:audit"), {"participant": "P-NOPE999"})
+        .content.decode()
+    )
+    assert 'id="audit-unknown-participant"' in body
+    assert "audit-" + str(world.participant.external_id) not in body
+    assert "No entries match." in body
+
+
+def test_audit_log_filters_by_user_and_action(world):
+    by_alice = _event(world, "alice", AuditEvent.Action.VIEW, world.participant)
+    by_bob = _event(world, "bob", AuditEvent.Action.VIEW, world.participant)
+    alice_update = _event(world, "alice", AuditEvent.Action.UPDATE, world.participant)
+    client = world.client_for("ada")
+    body = client.get(
+        reverse("core:audit"), {"user": str(world.user("alice").external_id)}
+    ).content.decode()
+    assert f"audit-{by_alice.external_id}" in body
+    assert f"audit-{alice_update.external_id}" in body
+    assert f"audit-{by_bob.external_id}" not in body
+    body = client.get(
+        reverse("core:audit"),
+        {"user": str(world.user("alice").external_id), "action": "update"},
+    ).content.decode()
+    assert f"audit-{alice_update.external_id}" in body
+    assert f"audit-{by_alice.external_id}" not in body
+
+
+def test_audit_log_user_filter_offers_only_organisation_members(world):
+    body = world.client_for("ada").get(reverse("core:audit")).content.decode()
+    assert str(world.user("alice").external_id) in body
+    assert str(world.user("oscar").external_id) not in body
+
+
+def test_audit_log_shows_masked_changes_and_request_id(world):
+    _event(
+        world,
+        "alice",
+        AuditEvent.Action.UPDATE,
+        world.participant,
+        changes={"given_name": {"old": audit.MASK, "new": audit.MASK}},
+    )
+    body = world.client_for("ada").get(reverse("core:audit")).content.decode()
+    assert "given_name" in body and audit.MASK in body
+
+
+def test_audit_log_paginates_newest_first(world):
+    events = [
+        _event(world, "alice", AuditEvent.Action.VIEW, world.participant)
+        for _ in range(55)
+    ]
+    client = world.client_for("ada")
+    first = client.get(reverse("core:audit"), {"action": "view"}).content.decode()
+    assert f"audit-{events[-1].external_id}" in first
+    assert f"audit-{events[0].external_id}" not in first
+    assert "action=view&amp;page=2" in first
+    second = client.get(
+        reverse("core:audit"), {"action": "view", "page": 2}
+    ).content.decode()
+    assert f"audit-{events[0].external_id}" in second
+
+
+def _audit_queries(world, n_participants: int) -> int:
+    for _ in range(n_participants):
+        p = ParticipantFactory(organisation=world.org)
+        _event(world, "alice", AuditEvent.Action.VIEW, p, changes={"x": 1})
+        _event(world, "bob", AuditEvent.Action.UPDATE, p)
+    client = world.client_for("ada")
+    client.get(reverse("core:audit"))  # warm the session
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(
+            reverse("core:audit"),
+            {"participant": world.participant.pseudonym, "action": ""},
+        )
+        assert response.status_code == 200
+        response = client.get(reverse("core:audit"))
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_audit_log_query_count_does_not_grow_with_data(world):
+    small = _audit_queries(world, 3)
+    large = _audit_queries(world, 30)
+    assert small == large

@@ -1,0 +1,188 @@
+"""Signing in and out, the home redirect, the benchmark floor and the audit log."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alongside.core import audit
+from alongside.core.forms import AuditFilterForm, LoginForm
+from alongside.core.models import AuditEvent, Membership, User
+from alongside.core.permissions import has_perm
+from alongside.core.selectors import (
+    audit_events_filtered,
+    audit_rows,
+    participant_external_id_for_pseudonym,
+)
+
+AUDIT_PAGE_SIZE = 50
+
+# Where each kind of user starts, in order: the first page their role may use.
+_HOME_PAGES = (
+    ("care.record", "care:today"),
+    ("participant.view", "participants:caseload"),
+    ("team.view", "workforce:team"),
+    ("program.overview", "care:overview"),
+    ("audit.view", "core:audit"),
+)
+
+
+def _membership(request: HttpRequest) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def home_url_for(membership: Membership | None) -> str | None:
+    """The first page this membership may use, or None when it may use none."""
+    for perm, name in _HOME_PAGES:
+        if has_perm(membership, perm):
+            return reverse(name)
+    return None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("core:login")
+    url = home_url_for(_membership(request))
+    if url is None:
+        return render(request, "core/no_access.html", status=403)
+    return redirect(url)
+
+
+def _organisation_of_username(username: str) -> Membership | None:
+    """The membership a failed sign-in concerns, so its administrator sees it."""
+    return (
+        Membership.objects.filter(user__username=username, is_active=True)
+        .select_related("organisation")
+        .order_by("id")
+        .first()
+    )
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    if request.method == "POST":
+        form = LoginForm(request, data=request.POST)
+        if form.is_valid():
+            user: User = form.get_user()
+            auth_login(request, user)
+            membership = (
+                Membership.objects.filter(user=user, is_active=True)
+                .select_related("organisation")
+                .order_by("id")
+                .first()
+            )
+            audit.record(
+                actor=user,
+                organisation=membership.organisation if membership else None,
+                action=AuditEvent.Action.LOGIN,
+                target=user,
+            )
+            return redirect(next_url or home_url_for(membership) or "core:home")
+        attempted = (request.POST.get("username") or "")[:150]
+        concerned = _organisation_of_username(attempted) if attempted else None
+        audit.record(
+            actor=None,
+            organisation=concerned.organisation if concerned else None,
+            action=AuditEvent.Action.LOGIN_FAILED,
+            target_type="core.user",
+            reason=attempted,
+        )
+        # When django-axes has just locked this username out, AxesMiddleware swaps
+        # this response for core/locked_out.html.
+    else:
+        if request.user.is_authenticated:
+            return redirect("core:home")
+        form = LoginForm(request)
+    return render(
+        request,
+        "core/login.html",
+        {"form": form, "next": next_url, "axes_limit": settings.AXES_FAILURE_LIMIT},
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        membership = _membership(request)
+        audit.record(
+            actor=request.user,  # type: ignore[arg-type]
+            organisation=membership.organisation if membership else None,
+            action=AuditEvent.Action.LOGOUT,
+            target=request.user,  # type: ignore[arg-type]
+        )
+        auth_logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+def ping(request: HttpRequest) -> HttpResponse:
+    """The benchmark floor: authenticated, no queries of its own."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    if membership is None or not has_perm(membership, "audit.view"):
+        raise Http404
+    form = AuditFilterForm(request.GET or None, membership=membership)
+    filters: dict[str, str] = {}
+    unknown_participant = False
+    events = audit_events_filtered(membership)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        participant_id = None
+        if data["participant"]:
+            filters["participant"] = data["participant"]
+            participant_id = participant_external_id_for_pseudonym(
+                membership, data["participant"]
+            )
+            unknown_participant = participant_id is None
+        if data["user"] is not None:
+            filters["user"] = str(data["user"].external_id)
+        if data["action"]:
+            filters["action"] = data["action"]
+        events = audit_events_filtered(
+            membership,
+            participant_id=participant_id,
+            actor=data["user"],
+            action=data["action"],
+        )
+        if unknown_participant:
+            events = events.none()
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/audit.html",
+        {
+            "nav": "audit",
+            "form": form,
+            "page_obj": page,
+            "rows": audit_rows(membership, page.object_list),
+            "unknown_participant": unknown_participant,
+            "querystring_prefix": urlencode(filters) + "&" if filters else "",
+        },
+    )
