@@ -1,0 +1,294 @@
+"""The synthetic program generator and the `demo` command."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import Count, Max
+
+from alongside.care.models import (
+    OPEN_REFERRAL_STATUSES,
+    REFERRAL_TRANSITIONS,
+    Assignment,
+    Encounter,
+    Referral,
+    ReferralStatus,
+    TreatmentEpisode,
+)
+from alongside.core import crypto
+from alongside.core.models import AuditEvent, Membership, Organisation, Role, User
+from alongside.demo.generator import (
+    DEMO_PASSWORD,
+    LOGINS,
+    ORG_NAME,
+    OUTSIDER_ORG_NAME,
+    SCALES,
+    build,
+)
+from alongside.participants.models import Consent, Enrolment, Participant
+
+NOW = datetime(2026, 6, 15, 16, 30, tzinfo=UTC)
+
+
+def _build_tiny(**kwargs: Any) -> None:
+    summary = build(scale="tiny", now=NOW, **kwargs)
+    assert summary.built
+
+
+def _snapshot() -> dict[str, Any]:
+    return {
+        "pseudonyms": sorted(Participant.objects.values_list("pseudonym", flat=True)),
+        "participant_ids": sorted(
+            str(x) for x in Participant.objects.values_list("external_id", flat=True)
+        ),
+        "counts": {
+            m._meta.label: m.objects.count()
+            for m in (Participant, Enrolment, Consent, Assignment, Encounter, Referral)
+        },
+        "encounters": sorted(
+            (p, t.isoformat(), ty)
+            for p, t, ty in Encounter.objects.values_list(
+                "participant__pseudonym", "occurred_at", "type"
+            )
+        ),
+        "referrals": sorted(
+            Referral.objects.values_list("participant__pseudonym", "service", "status")
+        ),
+    }
+
+
+def _build_and_roll_back(seed: int) -> dict[str, Any]:
+    with transaction.atomic():
+        _build_tiny(seed=seed)
+        snap = _snapshot()
+        transaction.set_rollback(True)
+    return snap
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_program() -> None:
+    first = _build_and_roll_back(seed=7)
+    second = _build_and_roll_back(seed=7)
+    assert first == second
+    assert first["counts"]["participants.Participant"] == SCALES[
+        "tiny"
+    ].participants + (SCALES["tiny"].outsider_participants)
+
+
+@pytest.mark.django_db
+def test_another_seed_gives_other_people() -> None:
+    assert (
+        _build_and_roll_back(seed=1)["pseudonyms"]
+        != _build_and_roll_back(seed=2)["pseudonyms"]
+    )
+
+
+@pytest.mark.django_db
+def test_every_participant_has_an_enrolment_and_a_participation_consent() -> None:
+    _build_tiny()
+    assert not Participant.objects.filter(enrolments__isnull=True).exists()
+    with_consent = Participant.objects.filter(
+        consents__kind=Consent.Kind.PARTICIPATION
+    ).distinct()
+    assert with_consent.count() == Participant.objects.count()
+    # Each participant's enrolment is in a program of their own organisation.
+    for e in Enrolment.objects.select_related("participant", "program"):
+        assert e.program.organisation_id == e.participant.organisation_id
+
+
+@pytest.mark.django_db
+def test_referral_histories_follow_the_status_machine() -> None:
+    _build_tiny(participants=60)
+    referrals = Referral.objects.prefetch_related("status_changes")
+    assert referrals.exists()
+    for referral in referrals:
+        changes = sorted(
+            referral.status_changes.all(), key=lambda c: (c.changed_at, c.id)
+        )
+        assert changes[0].from_status == ""
+        assert changes[0].to_status == ReferralStatus.MADE
+        assert changes[0].changed_on == referral.made_on
+        for before, after in itertools.pairwise(changes):
+            assert after.from_status == before.to_status
+            assert after.to_status in REFERRAL_TRANSITIONS[after.from_status]
+            assert after.changed_on >= before.changed_on
+        assert changes[-1].to_status == referral.status
+        assert referral.status_changed_at == changes[-1].changed_at
+        assert all(c.changed_at <= NOW for c in changes)
+
+
+@pytest.mark.django_db
+def test_treatment_episodes_start_when_a_referral_connects() -> None:
+    _build_tiny(participants=80)
+    for episode in TreatmentEpisode.objects.select_related("referral"):
+        assert episode.referral is not None
+        connected = episode.referral.status_changes.get(
+            to_status=ReferralStatus.CONNECTED
+        )
+        assert episode.started_on == connected.changed_on
+        assert episode.ended_on is None or episode.ended_on >= episode.started_on
+        assert bool(episode.end_reason) == (episode.ended_on is not None)
+
+
+@pytest.mark.django_db
+def test_last_contact_is_the_latest_encounter() -> None:
+    _build_tiny()
+    rows = Participant.objects.annotate(latest=Max("encounters__occurred_at"))
+    for p in rows:
+        assert p.latest is not None
+        assert p.last_contact_at == p.latest
+    assert not Encounter.objects.filter(occurred_at__gt=NOW).exists()
+
+
+@pytest.mark.django_db
+def test_identifying_fields_are_stored_encrypted() -> None:
+    _build_tiny()
+    table = Participant._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pseudonym, given_name, family_name, date_of_birth, phone "  # noqa: S608
+            f"FROM {table}"
+        )
+        raw = {row[0]: row[1:] for row in cursor.fetchall()}
+    for p in Participant.objects.all():
+        given, family, dob, phone = raw[p.pseudonym]
+        assert p.given_name and given != p.given_name
+        assert given.startswith("gAAAAA") and family.startswith("gAAAAA")
+        assert dob.startswith("gAAAAA") and p.date_of_birth.isoformat() not in dob
+        assert p.given_name not in given and p.family_name not in family
+        assert phone == "" or phone.startswith("gAAAAA")
+        assert crypto.decrypt(given) == p.given_name
+        assert p.name_index == crypto.blind_index(p.given_name, p.family_name)
+
+
+@pytest.mark.django_db
+def test_demo_logins_have_their_roles_and_the_demo_password() -> None:
+    _build_tiny()
+    roles = {
+        "peer": Role.PEER_WORKER,
+        "peer2": Role.PEER_WORKER,
+        "supervisor": Role.SUPERVISOR,
+        "manager": Role.PROGRAM_MANAGER,
+        "evaluator": Role.EVALUATOR,
+        "admin": Role.ADMIN,
+        "outsider": Role.PEER_WORKER,
+    }
+    assert {x.username for x in LOGINS} == set(roles)
+    for username, role in roles.items():
+        user = User.objects.get(username=username)
+        assert user.check_password(DEMO_PASSWORD)
+        membership = Membership.objects.get(user=user)
+        assert membership.role == role
+        expected_org = OUTSIDER_ORG_NAME if username == "outsider" else ORG_NAME
+        assert membership.organisation.name == expected_org
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    team = Membership.objects.filter(supervisor__username="supervisor")
+    assert {"peer", "peer2"} <= set(team.values_list("user__username", flat=True))
+    assert User.objects.get(username="peer").peer_profile.languages == ["en", "es"]
+
+
+@pytest.mark.django_db
+def test_outsider_sees_a_separate_organisation() -> None:
+    _build_tiny()
+    harbor = Organisation.objects.get(name=OUTSIDER_ORG_NAME)
+    outsider = User.objects.get(username="outsider")
+    assert Participant.objects.filter(organisation=harbor).count() == (
+        SCALES["tiny"].outsider_participants
+    )
+    caseload = Assignment.objects.filter(peer=outsider).values_list(
+        "participant__organisation", flat=True
+    )
+    assert set(caseload) == {harbor.pk}
+    assert (
+        not Encounter.objects.filter(peer=outsider)
+        .exclude(participant__organisation=harbor)
+        .exists()
+    )
+
+
+@pytest.mark.django_db
+def test_every_peer_has_contacts_due_and_referrals_to_follow_up() -> None:
+    _build_tiny(participants=80)
+    today = NOW.date()
+    peers = User.objects.filter(
+        memberships__role=Role.PEER_WORKER, memberships__organisation__name=ORG_NAME
+    )
+    for peer in peers:
+        open_ = Assignment.objects.filter(
+            peer=peer, ended_at__isnull=True
+        ).select_related("participant")
+        assert open_.exists()
+        due = [
+            a
+            for a in open_
+            if a.participant.last_contact_at
+            < NOW
+            - timedelta(days=a.participant.enrolments.get().program.contact_due_days)
+        ]
+        assert 1 <= len(due) < len(open_)
+        follow_ups = Referral.objects.filter(
+            participant__in=[a.participant for a in open_],
+            status__in=OPEN_REFERRAL_STATUSES,
+            follow_up_on__lte=today,
+        )
+        assert follow_ups.count() >= 2
+
+
+@pytest.mark.django_db
+def test_demo_scale_matches_its_description() -> None:
+    summary = build(scale="demo", now=NOW)
+    assert summary.counts["participants.Participant"] == 305
+    peer = User.objects.get(username="peer")
+    assert (
+        25 <= Assignment.objects.filter(peer=peer, ended_at__isnull=True).count() <= 30
+    )
+    per_participant = (
+        Encounter.objects.filter(participant__organisation__name=ORG_NAME).count() / 300
+    )
+    assert 17 <= per_participant <= 23
+    peers = Membership.objects.filter(
+        role=Role.PEER_WORKER, organisation__name=ORG_NAME
+    )
+    assert peers.count() == 10
+    supervisors = peers.values("supervisor").annotate(n=Count("id"))
+    assert sorted(s["n"] for s in supervisors) == [5, 5]
+    # Discharges with reasons, reassignments, revoked and expired consents all occur.
+    assert Enrolment.objects.exclude(discharge_reason="").count() > 30
+    assert Assignment.objects.exclude(ended_at=None).count() > 30
+    assert Consent.objects.exclude(revoked_on=None).exists()
+    assert Consent.objects.filter(expires_on__lt=NOW.date()).exists()
+
+
+@pytest.mark.django_db
+def test_command_builds_once_and_records_one_audit_event() -> None:
+    out = io.StringIO()
+    call_command("demo", scale="tiny", stdout=out)
+    first = out.getvalue()
+    assert "Built the demo organisations" in first
+    assert "outsider" in first and DEMO_PASSWORD in first
+    counts = (
+        Participant.objects.count(),
+        Encounter.objects.count(),
+        User.objects.count(),
+    )
+
+    out = io.StringIO()
+    call_command("demo", scale="tiny", stdout=out)
+    assert "already exists" in out.getvalue()
+    assert "supervisor" in out.getvalue()
+    assert (
+        Participant.objects.count(),
+        Encounter.objects.count(),
+        User.objects.count(),
+    ) == counts
+    event = AuditEvent.objects.get()
+    assert event.action == AuditEvent.Action.CREATE
+    assert event.target_type == "demo.build"
+    assert event.changes["synthetic"] is True
