@@ -1,0 +1,147 @@
+"""Encryption at rest, key rotation and the blind index."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from django.db import connection
+from django.test import override_settings
+
+from alongside.care.models import Encounter, Referral
+from alongside.core import crypto
+from alongside.env import SettingError
+
+OLD_KEY = Fernet.generate_key().decode()
+NEW_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def fresh_fernet() -> Iterator[None]:
+    crypto._fernet.cache_clear()
+    yield
+    crypto._fernet.cache_clear()
+
+
+def test_round_trip_keeps_unicode():
+    text = "Rosa Delgado — señora, 555-0142 ✓"
+    token = crypto.encrypt(text)
+    assert text not in token and "Rosa" not in token
+    assert crypto.decrypt(token) == text
+
+
+def test_same_value_encrypts_differently_each_time():
+    assert crypto.encrypt("Rosa") != crypto.encrypt("Rosa")
+
+
+def test_data_encrypted_with_old_key_is_readable_after_adding_a_new_first_key():
+    with override_settings(ENCRYPTION_KEYS=[OLD_KEY]):
+        token = crypto.encrypt("Rosa")
+    with override_settings(ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY]):
+        assert crypto.decrypt(token) == "Rosa"
+        rotated = crypto.rotate(token)
+        assert rotated != token
+        # New writes use the first key.
+        fresh = crypto.encrypt("Delgado")
+    with override_settings(ENCRYPTION_KEYS=[NEW_KEY]):
+        assert crypto.decrypt(rotated) == "Rosa"
+        assert crypto.decrypt(fresh) == "Delgado"
+        with pytest.raises(InvalidToken):
+            crypto.decrypt(token)  # the old key is gone: the unrotated token is lost
+
+
+def test_wrong_key_raises_a_clear_error_without_the_token():
+    with override_settings(ENCRYPTION_KEYS=[OLD_KEY]):
+        token = crypto.encrypt("Rosa")
+    with (
+        override_settings(ENCRYPTION_KEYS=[NEW_KEY]),
+        pytest.raises(InvalidToken, match="configured keys") as info,
+    ):
+        crypto.decrypt(token)
+    assert token not in str(info.value)
+
+
+def test_malformed_key_is_a_setting_error():
+    with (
+        override_settings(ENCRYPTION_KEYS=["not-a-fernet-key"]),
+        pytest.raises(SettingError, match="ALONGSIDE_ENCRYPTION_KEYS"),
+    ):
+        crypto.encrypt("Rosa")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Rosa", "rosa"),
+        ("ROSA", "rosa"),
+        ("José", "jose"),
+        ("Zoë", "ZOE"),
+        ("  Ana  ", "ana"),
+        ("Muñoz", "munoz"),
+    ],
+)
+def test_blind_token_matches_regardless_of_case_and_accents(a, b):
+    assert crypto.blind_token(a) == crypto.blind_token(b)
+
+
+def test_blind_index_has_one_token_per_word_and_splits_hyphens():
+    index = crypto.blind_index("María-José", "Delgado Ruiz")
+    tokens = index.split()
+    assert len(tokens) == 4
+    assert crypto.blind_token("maria") in tokens
+    assert crypto.blind_token("jose") in tokens
+    assert crypto.blind_index("Rosa") != crypto.blind_index("Rosita")
+    assert "rosa" not in crypto.blind_index("Rosa").lower()
+
+
+def test_blind_index_depends_on_the_search_key():
+    with override_settings(SEARCH_INDEX_KEY="one"):
+        a = crypto.blind_token("rosa")
+    with override_settings(SEARCH_INDEX_KEY="two"):
+        b = crypto.blind_token("rosa")
+    assert a != b
+
+
+def test_raw_sql_shows_no_plaintext(world):
+    p = world.participant
+    p.email = "rosa.delgado@example.org"
+    p.address = "12 Cedar Lane"
+    p.date_of_birth = dt.date(1988, 4, 12)
+    p.save()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT given_name, family_name, phone, email, address, date_of_birth,"
+            " name_index FROM participants_participant WHERE id = %s",
+            [p.pk],
+        )
+        row = " ".join(cur.fetchone())
+        cur.execute("SELECT note FROM care_encounter WHERE participant_id = %s", [p.pk])
+        row += " ".join(r[0] for r in cur.fetchall())
+    for plain in ("Rosa", "Delgado", "555-0142", "rosa.delgado", "Cedar", "1988-04"):
+        assert plain.lower() not in row.lower()
+    encounter = Encounter.objects.get(participant=p)
+    assert encounter.note == "Talked about the clinic appointment."
+    assert "clinic" not in row
+
+
+def test_referral_note_is_encrypted(world):
+    referral = Referral.objects.get(participant=world.participant)
+    referral.note = "Her brother Luis drives her"
+    referral.save()
+    with connection.cursor() as cur:
+        cur.execute("SELECT note FROM care_referral WHERE id = %s", [referral.pk])
+        (stored,) = cur.fetchone()
+    assert "Luis" not in stored
+    referral.refresh_from_db()
+    assert referral.note == "Her brother Luis drives her"
+
+
+def test_empty_values_stay_empty(world):
+    p = world.participant
+    p.address = ""
+    p.date_of_birth = None
+    p.save()
+    p.refresh_from_db()
+    assert p.address == "" and p.date_of_birth is None
