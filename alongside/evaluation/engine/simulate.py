@@ -28,7 +28,7 @@ Contacts: among people with ``peer == 1`` the first contact happens on day
     ``first_contact_day`` (0 with probability about 0.45, else geometric, mean about
     4 days, faster with more recovery capital), and the intended number of contacts
     in the first 30 days is 1 + Poisson(exp(0.9 + 0.03 (rc - 36))). Contacts only
-    happen while the person is still in treatment: someone who drops out before
+    happen while the person is still in treatment (and followed): someone who drops out before
     their first contact has ``first_contact_day`` missing and ``contacts_30d`` 0,
     and contacts after dropout are not counted. This is what creates immortal time
     bias when "had a contact" is used as the exposure (see :mod:`.timezero`).
@@ -238,12 +238,15 @@ def simulate_cohort(
     dropout = (t_drop <= end).astype(int)
     days = np.ceil(np.minimum(t_drop, end)).clip(min=1)
 
-    contacted = (peer == 1) & (contact_day < t_drop) & (contact_day <= 29)
+    # Contacts are recorded only while the person is followed (not after dropout or
+    # loss to follow-up).
+    followed = np.minimum(t_drop, end)
+    contacted = (peer == 1) & (contact_day < followed) & (contact_day <= 29)
     first_contact_day = np.where(contacted, contact_day, np.nan)
     # Intended contacts are spread evenly from the first contact to day 30; only
     # those before dropout happen.
     span = np.maximum(30.0 - contact_day, 1.0)
-    in_treatment = np.clip((np.minimum(t_drop, 30.0) - contact_day) / span, 0, 1)
+    in_treatment = np.clip((np.minimum(followed, 30.0) - contact_day) / span, 0, 1)
     contacts = np.where(contacted, np.maximum(1, np.round(intended * in_treatment)), 0)
 
     base_init = _expit(-0.6 + 0.04 * rc_c + 0.3 * prior + site_initiation[site_idx])
