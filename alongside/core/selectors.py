@@ -87,7 +87,9 @@ def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[Aud
         AuditRow(
             event=e,
             pseudonym=pseudonyms.get(e.participant_id, "") if e.participant_id else "",
-            changes=[(k, _change_text(v)) for k, v in sorted((e.changes or {}).items())],
+            changes=[
+                (k, _change_text(v)) for k, v in sorted((e.changes or {}).items())
+            ],
         )
         for e in events
     ]

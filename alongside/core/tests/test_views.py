@@ -179,7 +179,9 @@ def test_audit_log_filters_by_participant_pseudonym(world):
     miss = _event(world, "alice", AuditEvent.Action.VIEW, other)
     body = (
         world.client_for("ada")
-        .get(reverse("core:audit"), {"participant": world.participant.pseudonym.lower()})
+        .get(
+            reverse("core:audit"), {"participant": world.participant.pseudonym.lower()}
+        )
         .content.decode()
     )
     assert f"audit-{hit.external_id}" in body

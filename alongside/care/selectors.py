@@ -1,0 +1,375 @@
+"""Reads for the care dashboards: a peer's Today page and the program overview.
+
+Each selector runs a fixed number of SQL queries whatever the size of the data: the
+per-program rules (days until a contact is due) become one OR of conditions inside a
+single query, and program figures are grouped aggregates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from alongside.care.models import (
+    OPEN_REFERRAL_STATUSES,
+    Assignment,
+    Encounter,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    TreatmentEpisode,
+)
+from alongside.core.models import Membership, Program
+from alongside.participants.models import Enrolment, Participant
+from alongside.participants.policies import (
+    can_view_identifying,
+    participants_visible_to,
+)
+
+NEW_ASSIGNMENT_DAYS = 7
+# An open referral with no follow-up date is waiting once its status is this old.
+REFERRAL_STALE_DAYS = 7
+CONNECTION_WINDOW_DAYS = 90
+# Small-cell rule for de-identified figures: counts 1..10 are shown as "<11".
+SMALL_CELL_MAX = 10
+
+
+def org_now(membership: Membership) -> dt.datetime:
+    """Now in the membership's organisation time zone."""
+    tz = zoneinfo.ZoneInfo(membership.organisation.timezone)
+    return timezone.now().astimezone(tz)
+
+
+def org_programs(membership: Membership) -> list[Program]:
+    """The organisation's programs (a handful): the source of per-program rules."""
+    return list(
+        Program.objects.filter(organisation_id=membership.organisation_id).only(
+            "id", "contact_due_days", "name"
+        )
+    )
+
+
+def overdue_enrolment_exists(
+    programs: Sequence[Program], now: dt.datetime, participant_ref: str = "pk"
+) -> Exists | None:
+    """An open enrolment whose program's contact interval has passed since the
+    participant's last contact: one OR of per-program conditions, one subquery."""
+    if not programs:
+        return None
+    condition = reduce(
+        or_,
+        (
+            Q(
+                program_id=p.pk,
+                participant__last_contact_at__lt=now
+                - dt.timedelta(days=p.contact_due_days),
+            )
+            for p in programs
+        ),
+    )
+    return Exists(
+        Enrolment.objects.filter(
+            participant_id=OuterRef(participant_ref), ended_on__isnull=True
+        ).filter(condition)
+    )
+
+
+def contact_due_q(
+    programs: Sequence[Program],
+    now: dt.datetime,
+    *,
+    prefix: str = "",
+    participant_ref: str = "pk",
+) -> Q:
+    """Due a contact: never contacted, or past the interval of an open enrolment.
+
+    `prefix` reaches the participant from another model ("participant__");
+    `participant_ref` names the participant's key for the subquery ("participant_id").
+    """
+    due = Q(**{f"{prefix}last_contact_at__isnull": True})
+    overdue = overdue_enrolment_exists(programs, now, participant_ref)
+    if overdue is not None:
+        due |= Q(overdue)
+    return due
+
+
+def _open_assignment_to(user_id: int) -> Exists:
+    return Exists(
+        Assignment.objects.filter(
+            participant_id=OuterRef("pk"), peer_id=user_id, ended_at__isnull=True
+        )
+    )
+
+
+def own_caseload(membership: Membership) -> QuerySet[Participant]:
+    """The participants the membership's user is assigned to now, within its scope."""
+    return participants_visible_to(membership).filter(
+        _open_assignment_to(membership.user_id), archived_at__isnull=True
+    )
+
+
+def days_since(when: dt.datetime | None, now: dt.datetime) -> int | None:
+    return None if when is None else max((now - when).days, 0)
+
+
+@dataclass(frozen=True)
+class DueContact:
+    participant: Participant
+    days_since_contact: int | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    referral: Referral
+    days_overdue: int | None  # None: no follow-up date, the status has gone stale
+
+
+@dataclass(frozen=True)
+class NewAssignment:
+    assignment: Assignment
+    days_ago: int
+
+
+@dataclass
+class Today:
+    """What a peer worker should do today, for their own open assignments."""
+
+    show_names: bool
+    today: dt.date
+    due: list[DueContact] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    new_assignments: list[NewAssignment] = field(default_factory=list)
+
+
+def _participant_fields(show_names: bool) -> tuple[str, ...]:
+    base = ("id", "external_id", "pseudonym", "last_contact_at", "organisation_id")
+    # Names are decrypted per row: load them only for those who may see them.
+    return (*base, "given_name", "family_name") if show_names else base
+
+
+def today_for(membership: Membership) -> Today:
+    """Due contacts, referrals waiting on a follow-up and new assignments (4 queries)."""
+    now = org_now(membership)
+    today = now.date()
+    show_names = can_view_identifying(membership)
+    fields = _participant_fields(show_names)
+    programs = org_programs(membership)
+    mine = own_caseload(membership)
+    result = Today(show_names=show_names, today=today)
+
+    due = (
+        mine.filter(contact_due_q(programs, now))
+        .only(*fields)
+        .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+    )
+    result.due = [DueContact(p, days_since(p.last_contact_at, now)) for p in due]
+
+    waiting = (
+        Referral.objects.filter(
+            participant__in=mine.values("pk"), status__in=OPEN_REFERRAL_STATUSES
+        )
+        .filter(
+            Q(follow_up_on__lte=today)
+            | Q(
+                follow_up_on__isnull=True,
+                status_changed_at__lt=now - dt.timedelta(days=REFERRAL_STALE_DAYS),
+            )
+        )
+        .select_related("participant")
+        .only(
+            "external_id",
+            "service",
+            "provider",
+            "status",
+            "made_on",
+            "follow_up_on",
+            "status_changed_at",
+            *(f"participant__{f}" for f in fields),
+        )
+        .order_by(F("follow_up_on").asc(nulls_first=True), "made_on", "id")
+    )
+    result.followups = [
+        FollowUp(
+            r,
+            (today - r.follow_up_on).days if r.follow_up_on is not None else None,
+        )
+        for r in waiting
+    ]
+
+    recent = (
+        Assignment.objects.filter(
+            participant__in=mine.values("pk"),
+            peer_id=membership.user_id,
+            ended_at__isnull=True,
+            started_at__gte=now - dt.timedelta(days=NEW_ASSIGNMENT_DAYS),
+        )
+        .select_related("participant")
+        .only("external_id", "started_at", *(f"participant__{f}" for f in fields))
+        .order_by("-started_at")
+    )
+    result.new_assignments = [
+        NewAssignment(a, days_since(a.started_at, now) or 0) for a in recent
+    ]
+    return result
+
+
+# ---------------------------------------------------------------------------------
+# Program overview
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count as shown: suppressed under the small-cell rule when required."""
+
+    value: int
+    suppressed: bool
+
+    def __str__(self) -> str:
+        return f"<{SMALL_CELL_MAX + 1}" if self.suppressed else str(self.value)
+
+
+@dataclass
+class ProgramFigures:
+    program: Program
+    active_participants: Figure
+    new_enrolments_month: Figure
+    contacts_month: Figure
+    naloxone_month: Figure
+    in_treatment: Figure
+    referrals_by_status: list[tuple[str, Figure]]
+    referrals_window: Figure
+    referrals_connected: Figure
+    connection_rate: float | None  # None: suppressed or nothing to divide
+
+
+@dataclass
+class Overview:
+    programs: list[ProgramFigures]
+    month_start: dt.date
+    window_days: int
+    suppress_small_cells: bool
+
+
+def _month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    nxt = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, nxt
+
+
+def overview_programs(membership: Membership) -> list[Program]:
+    return list(membership.programs.filter(organisation_id=membership.organisation_id))
+
+
+def program_overview(membership: Membership, *, suppress: bool) -> Overview:
+    """Aggregate figures per program of the membership (6 queries in all).
+
+    No identifying data; with `suppress` (de-identified viewers) every count from 1 to
+    10 is shown as "<11" and a rate built on such a count is withheld.
+    """
+    now = org_now(membership)
+    month_start, next_month = _month_bounds(now)
+    programs = overview_programs(membership)
+    ids = [p.pk for p in programs]
+    window_start = now.date() - dt.timedelta(days=CONNECTION_WINDOW_DAYS)
+
+    enrolments = {
+        row["program_id"]: row
+        for row in Enrolment.objects.filter(program_id__in=ids)
+        .values("program_id")
+        .annotate(
+            active=Count("participant", filter=Q(ended_on__isnull=True), distinct=True),
+            new=Count(
+                "id",
+                filter=Q(
+                    started_on__gte=month_start.date(),
+                    started_on__lt=next_month.date(),
+                ),
+            ),
+        )
+        .order_by()
+    }
+    encounters = {
+        row["program_id"]: row
+        for row in Encounter.objects.filter(
+            program_id__in=ids, occurred_at__gte=month_start, occurred_at__lt=next_month
+        )
+        .values("program_id")
+        .annotate(
+            contacts=Count("id"),
+            # Portable: JSON `contains` is PostgreSQL-only; the text of a list of
+            # service codes contains "naloxone" exactly when the kit was given.
+            naloxone=Count("id", filter=Q(services__icontains="naloxone")),
+        )
+        .order_by()
+    }
+    by_status: dict[int, dict[str, int]] = {}
+    for row in (
+        Referral.objects.filter(program_id__in=ids, made_on__gte=window_start)
+        .values("program_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        by_status.setdefault(row["program_id"], {})[row["status"]] = row["n"]
+    reached_connected = Exists(
+        ReferralStatusChange.objects.filter(
+            referral_id=OuterRef("pk"), to_status=ReferralStatus.CONNECTED
+        )
+    )
+    connected = dict(
+        Referral.objects.filter(program_id__in=ids, made_on__gte=window_start)
+        .filter(Q(status=ReferralStatus.CONNECTED) | Q(reached_connected))
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("program_id", "n")
+    )
+    treatment = dict(
+        TreatmentEpisode.objects.filter(program_id__in=ids, ended_on__isnull=True)
+        .values("program_id")
+        .annotate(n=Count("participant", distinct=True))
+        .order_by()
+        .values_list("program_id", "n")
+    )
+
+    def fig(n: int | None) -> Figure:
+        n = n or 0
+        return Figure(n, suppress and 1 <= n <= SMALL_CELL_MAX)
+
+    figures = []
+    for p in programs:
+        statuses = by_status.get(p.pk, {})
+        total = sum(statuses.values())
+        made, conn = fig(total), fig(connected.get(p.pk))
+        rate = None
+        if total and not made.suppressed and not conn.suppressed:
+            rate = conn.value / total
+        figures.append(
+            ProgramFigures(
+                program=p,
+                active_participants=fig(enrolments.get(p.pk, {}).get("active")),
+                new_enrolments_month=fig(enrolments.get(p.pk, {}).get("new")),
+                contacts_month=fig(encounters.get(p.pk, {}).get("contacts")),
+                naloxone_month=fig(encounters.get(p.pk, {}).get("naloxone")),
+                in_treatment=fig(treatment.get(p.pk)),
+                referrals_by_status=[
+                    (label, fig(statuses.get(value)))
+                    for value, label in ReferralStatus.choices
+                ],
+                referrals_window=made,
+                referrals_connected=conn,
+                connection_rate=rate,
+            )
+        )
+    return Overview(
+        programs=figures,
+        month_start=month_start.date(),
+        window_days=CONNECTION_WINDOW_DAYS,
+        suppress_small_cells=suppress,
+    )

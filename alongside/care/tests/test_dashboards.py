@@ -1,0 +1,325 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from alongside.care.models import Encounter, ReferralStatus
+from alongside.care.selectors import program_overview, today_for
+from alongside.care.tests.factories import (
+    AssignmentFactory,
+    EncounterFactory,
+    ReferralFactory,
+    TreatmentEpisodeFactory,
+)
+from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants.models import Participant
+
+pytestmark = pytest.mark.django_db
+
+
+def _participant(world, *, program, days_since_contact, peer="alice", **kwargs):
+    """A participant enrolled in `program`, assigned to `peer`, last seen N days ago."""
+    p = ParticipantFactory(organisation=world.org, **kwargs)
+    EnrolmentFactory(participant=p, program=program, recorded_by=world.user(peer))
+    AssignmentFactory(
+        participant=p,
+        peer=world.user(peer),
+        started_at=timezone.now() - dt.timedelta(days=30),
+    )
+    if days_since_contact is not None:
+        Participant.objects.filter(pk=p.pk).update(
+            last_contact_at=timezone.now() - dt.timedelta(days=days_since_contact)
+        )
+    return p
+
+
+def _due_ids(world, name="alice"):
+    return {d.participant.pk for d in today_for(world.members[name]).due}
+
+
+# --- Today ------------------------------------------------------------------------
+
+
+def test_today_lists_a_participant_past_their_programs_interval(world):
+    # ED Coaching is due after 3 days; Navigation after the default 7.
+    late = _participant(world, program=world.program, days_since_contact=4)
+    fine = _participant(world, program=world.program, days_since_contact=2)
+    assert late.pk in _due_ids(world)
+    assert fine.pk not in _due_ids(world)
+
+
+def test_today_uses_each_programs_own_interval(world):
+    nav_fine = _participant(world, program=world.program_two, days_since_contact=4)
+    nav_late = _participant(world, program=world.program_two, days_since_contact=8)
+    due = _due_ids(world)
+    assert nav_fine.pk not in due
+    assert nav_late.pk in due
+
+
+def test_today_lists_a_participant_never_contacted(world):
+    never = _participant(world, program=world.program_two, days_since_contact=None)
+    assert never.pk in _due_ids(world)
+
+
+def test_today_ignores_a_closed_enrolment_and_other_peers_caseloads(world):
+    closed = _participant(world, program=world.program, days_since_contact=30)
+    closed.enrolments.update(ended_on=timezone.localdate())
+    bobs = _participant(world, program=world.program, days_since_contact=30, peer="bob")
+    due = _due_ids(world)
+    assert closed.pk not in due
+    assert bobs.pk not in due
+
+
+def test_today_ignores_an_ended_assignment(world):
+    p = _participant(world, program=world.program, days_since_contact=30)
+    p.assignments.update(ended_at=timezone.now())
+    assert p.pk not in _due_ids(world)
+
+
+def test_today_page_shows_due_participant_with_days_since_contact(world):
+    late = _participant(world, program=world.program, days_since_contact=5)
+    body = world.client_for("alice").get(reverse("care:today")).content.decode()
+    assert 'id="due-contacts"' in body
+    assert f'id="due-{late.external_id}"' in body
+    assert "5 days since last contact" in body
+    assert reverse("participants:detail", kwargs={"pid": late.external_id}) in body
+
+
+def test_today_shows_names_to_peers(world):
+    _participant(
+        world,
+        program=world.program,
+        days_since_contact=9,
+        given_name="Marisol",
+        family_name="Okafor",
+    )
+    body = world.client_for("alice").get(reverse("care:today")).content.decode()
+    assert "Marisol Okafor" in body
+
+
+def test_today_lists_a_referral_whose_follow_up_date_has_come(world):
+    p = _participant(world, program=world.program, days_since_contact=1)
+    due = ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=world.user("alice"),
+        follow_up_on=timezone.localdate(),
+    )
+    later = ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=world.user("alice"),
+        follow_up_on=timezone.localdate() + dt.timedelta(days=3),
+    )
+    closed = ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=world.user("alice"),
+        status=ReferralStatus.CONNECTED,
+    )
+    ids = {f.referral.pk for f in today_for(world.members["alice"]).followups}
+    assert due.pk in ids
+    assert later.pk not in ids
+    assert closed.pk not in ids
+
+
+def test_today_lists_an_undated_referral_unchanged_for_a_week(world):
+    p = _participant(world, program=world.program, days_since_contact=1)
+    stale = ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=world.user("alice"),
+        follow_up_on=None,
+        status_changed_at=timezone.now() - dt.timedelta(days=8),
+    )
+    fresh = ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=world.user("alice"),
+        follow_up_on=None,
+        status_changed_at=timezone.now() - dt.timedelta(days=2),
+    )
+    page = world.client_for("alice").get(reverse("care:today")).content.decode()
+    assert 'id="followups"' in page
+    assert f'id="followup-{stale.external_id}"' in page
+    assert f'id="followup-{fresh.external_id}"' not in page
+
+
+def test_today_lists_assignments_started_this_week(world):
+    p = ParticipantFactory(organisation=world.org)
+    EnrolmentFactory(participant=p, program=world.program)
+    new = AssignmentFactory(participant=p, peer=world.user("alice"))
+    page = world.client_for("alice").get(reverse("care:today")).content.decode()
+    assert 'id="new-assignments"' in page
+    assert f'id="new-{new.external_id}"' in page
+    # The world's own assignment is also new; one made 8 days ago is not.
+    old = _participant(world, program=world.program, days_since_contact=1)
+    old.assignments.update(started_at=timezone.now() - dt.timedelta(days=8))
+    ids = {
+        n.assignment.participant_id
+        for n in today_for(world.members["alice"]).new_assignments
+    }
+    assert p.pk in ids and old.pk not in ids
+
+
+@pytest.mark.parametrize("name", ["eve", "ada"])
+def test_today_sends_roles_without_care_recording_home(world, name):
+    response = world.client_for(name).get(reverse("care:today"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:home")
+
+
+def test_today_needs_sign_in(world):
+    response = world.client_for(None).get(reverse("care:today"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("core:login"))
+
+
+def _grow_caseload(world, n: int) -> None:
+    for i in range(n):
+        p = _participant(world, program=world.program, days_since_contact=i % 6)
+        EncounterFactory(participant=p, program=world.program, peer=world.user("alice"))
+        ReferralFactory(
+            participant=p, program=world.program, made_by=world.user("alice")
+        )
+        AssignmentFactory(
+            participant=ParticipantFactory(organisation=world.org),
+            peer=world.user("alice"),
+        )
+
+
+def _queries(client, url) -> int:
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_today_query_count_does_not_grow_with_the_caseload(world):
+    client = world.client_for("alice")
+    url = reverse("care:today")
+    _grow_caseload(world, 3)
+    small = _queries(client, url)
+    _grow_caseload(world, 30)
+    assert _queries(client, url) == small
+
+
+# --- Program overview -------------------------------------------------------------
+
+
+def _figures(world, name="maria"):
+    m = world.members[name]
+    overview = program_overview(m, suppress=name in ("eve", "ada"))
+    return {f.program.pk: f for f in overview.programs}
+
+
+def test_overview_counts_active_participants_contacts_and_treatment(world):
+    for _ in range(2):
+        p = _participant(world, program=world.program, days_since_contact=1)
+        EncounterFactory(
+            participant=p,
+            program=world.program,
+            peer=world.user("alice"),
+            occurred_at=timezone.now(),
+            services=["naloxone", "test_strips"],
+        )
+        TreatmentEpisodeFactory(participant=p, program=world.program)
+    ended = _participant(world, program=world.program, days_since_contact=1)
+    ended.enrolments.update(ended_on=timezone.localdate())
+    # Last year's contact does not count this month.
+    Encounter.objects.filter(participant=world.participant).update(
+        occurred_at=timezone.now() - dt.timedelta(days=400)
+    )
+    f = _figures(world)[world.program.pk]
+    assert f.active_participants.value == 3  # the world's participant and two new
+    assert f.contacts_month.value == 2
+    assert f.naloxone_month.value == 2
+    assert f.in_treatment.value == 3
+    assert f.new_enrolments_month.suppressed is False
+
+
+def test_overview_connection_rate_counts_referrals_that_reached_connected(world):
+    p = world.participant
+    alice = world.user("alice")
+    ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=alice,
+        status=ReferralStatus.CONNECTED,
+    )
+    ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=alice,
+        status=ReferralStatus.DECLINED,
+    )
+    ReferralFactory(
+        participant=p,
+        program=world.program,
+        made_by=alice,
+        made_on=timezone.localdate() - dt.timedelta(days=200),
+    )
+    f = _figures(world)[world.program.pk]
+    # The world's own referral (made) plus connected and declined; the old one is out.
+    assert f.referrals_window.value == 3
+    assert f.referrals_connected.value == 1
+    assert f.connection_rate == pytest.approx(1 / 3)
+    statuses = {label: fig.value for label, fig in f.referrals_by_status}
+    assert statuses[ReferralStatus.MADE.label] == 1
+    assert statuses[ReferralStatus.DECLINED.label] == 1
+
+
+def test_overview_shows_only_the_managers_programs(world):
+    body = world.client_for("maria").get(reverse("care:overview")).content.decode()
+    assert 'id="program-overview"' in body
+    assert f'id="program-{world.program.external_id}"' in body
+    assert f'id="program-{world.program_two.external_id}"' not in body
+
+
+def test_overview_suppresses_small_counts_for_evaluators(world):
+    body = world.client_for("eve").get(reverse("care:overview")).content.decode()
+    assert 'id="small-cell-note"' in body
+    assert 'data-figure="active">&lt;11<' in body
+    f = _figures(world, "eve")[world.program.pk]
+    assert f.active_participants.suppressed
+    assert str(f.active_participants) == "<11"
+    assert f.connection_rate is None
+
+
+def test_overview_shows_zero_and_counts_above_ten_to_evaluators(world):
+    for _ in range(11):
+        _participant(world, program=world.program, days_since_contact=1)
+    f = _figures(world, "eve")[world.program.pk]
+    assert str(f.active_participants) == "12"
+    assert str(f.contacts_month) in {"0", "<11"}
+    assert str(f.naloxone_month) == "0"
+
+
+def test_overview_shows_exact_counts_to_managers(world):
+    body = world.client_for("maria").get(reverse("care:overview")).content.decode()
+    assert 'data-figure="active">1<' in body
+
+
+def test_overview_shows_no_identifying_data(world):
+    for name in ("maria", "eve", "ada"):
+        body = world.client_for(name).get(reverse("care:overview")).content.decode()
+        assert "Rosa" not in body and world.participant.pseudonym not in body
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "sam", "oscar"])
+def test_overview_is_not_found_without_program_overview_permission(world, name):
+    assert world.client_for(name).get(reverse("care:overview")).status_code == 404
+
+
+def test_overview_query_count_does_not_grow_with_data(world):
+    client = world.client_for("maria")
+    url = reverse("care:overview")
+    _grow_caseload(world, 3)
+    small = _queries(client, url)
+    _grow_caseload(world, 30)
+    assert _queries(client, url) == small
