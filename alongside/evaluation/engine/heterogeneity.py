@@ -282,9 +282,9 @@ def subgroup_effects(
     q = q_df = q_p = None
     if len(table) >= 2:
         w = 1.0 / table["se"].to_numpy(dtype=float) ** 2
-        est = table["estimate"].to_numpy(dtype=float)
-        pooled = (w * est).sum() / w.sum()
-        q = float((w * (est - pooled) ** 2).sum())
+        values = table["estimate"].to_numpy(dtype=float)
+        pooled = (w * values).sum() / w.sum()
+        q = float((w * (values - pooled) ** 2).sum())
         q_df = len(table) - 1
         q_p = float(stats.chi2.sf(q, q_df))
     # Interaction model over all levels that could be estimated.
