@@ -25,6 +25,7 @@ when dose is counted over 30 days) so that follow-up starts after the dose windo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -411,9 +412,7 @@ def dose_response(
         cut_list = [float(c) for c in cuts]
     except (TypeError, ValueError):
         raise ValueError(f"{func}: cuts must be numbers") from None
-    if len(cut_list) < 2 or any(
-        b <= a for a, b in zip(cut_list, cut_list[1:], strict=False)
-    ):
+    if len(cut_list) < 2 or any(b <= a for a, b in itertools.pairwise(cut_list)):
         raise ValueError(f"{func}: cuts must be at least two increasing numbers")
     if values.min() < cut_list[0]:
         raise ValueError(f"{func}: some doses are below the first cut {cut_list[0]:g}")
