@@ -16,7 +16,11 @@ median 161.5 (106 to 198) and log-rank 13.72. So "complete case" here means
 complete for the variable analysed, not for every covariate.
 
 ``time`` is days to return to drug use, ``censor``/``event`` is 1 for return to drug
-use, 0 for censored. The data are GPL-licensed and used in tests only.
+use, 0 for censored (checked: 508 of 628, 81%, are events). The data are
+GPL-licensed and used in tests only.
+
+The Cox and RMST checks below have no published figure to match; they cross-check
+this engine against statsmodels and lifelines on the same real data.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alongside.evaluation.engine.cox import cox_ph
+from alongside.evaluation.engine.rmst import rmst, rmst_difference
 from alongside.evaluation.engine.survival import kaplan_meier, logrank_test
 
 
@@ -88,3 +94,81 @@ def test_the_covariate_complete_copy_does_not_reproduce_the_textbook(
     logrank = logrank_test(frame["TIME"], frame["CENSOR"], frame["IV"])
     assert round(logrank.chi_square, 2) == 13.72
     assert np.isclose(logrank.observed.sum(), frame["CENSOR"].sum())
+
+
+def _uis_model_frame(uis: pd.DataFrame) -> pd.DataFrame:
+    """Complete cases for a Cox model of time to drug use (age, Beck, IV, treat)."""
+    frame = uis[
+        (uis["fac_ivhx"] != "missing")
+        & uis["num_age"].notna()
+        & uis["num_beck"].notna()
+    ]
+    return pd.DataFrame(
+        {
+            "time": frame["time"].to_numpy(dtype=float),
+            "event": frame["event"].to_numpy(dtype=int),
+            "age": frame["num_age"].to_numpy(dtype=float),
+            "beck": frame["num_beck"].to_numpy(dtype=float),
+            "ivhx_previous": (frame["fac_ivhx"] == "2").to_numpy(dtype=float),
+            "ivhx_recent": (frame["fac_ivhx"] == "3").to_numpy(dtype=float),
+            "treat": (frame["fac_treat"] == "1").to_numpy(dtype=float),
+            "site": frame["fac_site"].to_numpy(),
+        }
+    )
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_cox_on_uis_matches_statsmodels(uis: pd.DataFrame, ties: str) -> None:
+    from statsmodels.duration.hazard_regression import PHReg
+
+    frame = _uis_model_frame(uis)
+    terms = ["age", "beck", "ivhx_previous", "ivhx_recent", "treat"]
+    ours = cox_ph(frame["time"], frame["event"], frame[terms], ties=ties)  # type: ignore[arg-type]
+    theirs = PHReg(
+        frame["time"], frame[terms].to_numpy(), status=frame["event"], ties=ties
+    ).fit()
+    assert np.allclose(ours.coef, theirs.params, atol=1e-9)
+    assert np.allclose(ours.se, theirs.bse, atol=1e-9)
+    stratified = cox_ph(
+        frame["time"],
+        frame["event"],
+        frame[terms],
+        ties=ties,
+        strata=frame["site"],  # type: ignore[arg-type]
+    )
+    theirs_stratified = PHReg(
+        frame["time"],
+        frame[terms].to_numpy(),
+        status=frame["event"],
+        ties=ties,
+        strata=frame["site"].to_numpy(),
+    ).fit()
+    assert np.allclose(stratified.coef, theirs_stratified.params, atol=1e-9)
+
+
+def test_cox_on_uis_matches_lifelines_efron(uis: pd.DataFrame) -> None:
+    from lifelines import CoxPHFitter
+
+    frame = _uis_model_frame(uis)
+    terms = ["age", "beck", "ivhx_previous", "ivhx_recent", "treat"]
+    theirs = CoxPHFitter().fit(frame[[*terms, "time", "event"]], "time", "event")
+    ours = cox_ph(frame["time"], frame["event"], frame[terms])
+    assert np.allclose(ours.coef, theirs.params_.to_numpy(), atol=1e-6)
+    assert np.allclose(ours.se, theirs.standard_errors_.to_numpy(), atol=1e-6)
+    # Treatment (longer residential program) lowers the hazard of return to use.
+    treat = ours.table().set_index("term").loc["treat"]
+    assert treat["hazard_ratio"] < 1
+
+
+def test_rmst_on_uis_matches_lifelines(uis: pd.DataFrame) -> None:
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import restricted_mean_survival_time
+
+    for arm in ("0", "1"):
+        subset = uis[uis["fac_treat"] == arm]
+        fitter = KaplanMeierFitter().fit(subset["time"], subset["event"])
+        expected = restricted_mean_survival_time(fitter, t=365)
+        ours = rmst(subset["time"], subset["event"], tau=365)
+        assert ours.estimate == pytest.approx(expected, rel=1e-12)
+    difference = rmst_difference(uis["time"], uis["event"], uis["fac_treat"], tau=365)
+    assert difference.difference > 0  # the longer program delays return to use
