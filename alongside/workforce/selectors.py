@@ -1,0 +1,137 @@
+"""Reads for the team pages: per-peer caseload figures and one peer's caseload.
+
+Both run a fixed number of SQL queries whatever the size of the team or caseloads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+
+from alongside.care.models import Assignment
+from alongside.care.selectors import contact_due_q, days_since, org_now, org_programs
+from alongside.core.models import Membership, User
+from alongside.participants.models import Participant
+from alongside.participants.policies import participants_visible_to
+from alongside.workforce.models import PeerProfile
+from alongside.workforce.policies import team_members_visible_to
+
+# "Not seen for a while": no contact in this many days, whatever the program.
+STALE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    user: User
+    caseload: int
+    due: int
+    stale: int
+    never_contacted: int
+    oldest_contact_days: int | None
+    capacity: int | None
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.capacity is not None and self.caseload > self.capacity
+
+
+def team_overview(membership: Membership) -> list[TeamRow]:
+    """Caseload figures for every peer on the team (3 queries)."""
+    now = org_now(membership)
+    programs = org_programs(membership)
+    members = list(
+        team_members_visible_to(membership)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    user_ids = [m.user_id for m in members]
+    profiles = dict(
+        PeerProfile.objects.filter(
+            user_id__in=user_ids, organisation_id=membership.organisation_id
+        ).values_list("user_id", "caseload_capacity")
+    )
+    stale_q = Q(participant__last_contact_at__isnull=True) | Q(
+        participant__last_contact_at__lt=now - dt.timedelta(days=STALE_DAYS)
+    )
+    figures = {
+        row["peer_id"]: row
+        for row in Assignment.objects.filter(
+            peer_id__in=user_ids,
+            ended_at__isnull=True,
+            participant__organisation_id=membership.organisation_id,
+            participant__archived_at__isnull=True,
+        )
+        .values("peer_id")
+        .annotate(
+            caseload=Count("participant", distinct=True),
+            due=Count(
+                "participant",
+                filter=contact_due_q(
+                    programs,
+                    now,
+                    prefix="participant__",
+                    participant_ref="participant_id",
+                ),
+                distinct=True,
+            ),
+            stale=Count("participant", filter=stale_q, distinct=True),
+            never=Count(
+                "participant",
+                filter=Q(participant__last_contact_at__isnull=True),
+                distinct=True,
+            ),
+            oldest=Min("participant__last_contact_at"),
+        )
+        .order_by()
+    }
+    rows = []
+    for m in members:
+        f = figures.get(m.user_id, {})
+        rows.append(
+            TeamRow(
+                user=m.user,
+                caseload=f.get("caseload", 0),
+                due=f.get("due", 0),
+                stale=f.get("stale", 0),
+                never_contacted=f.get("never", 0),
+                oldest_contact_days=days_since(f.get("oldest"), now),
+                capacity=profiles.get(m.user_id),
+            )
+        )
+    return rows
+
+
+def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participant]:
+    """The peer's current participants that this membership may see, with an
+    `is_due` flag, never-contacted first then the longest without contact."""
+    now = org_now(membership)
+    programs = org_programs(membership)
+    return (
+        participants_visible_to(membership)
+        .filter(
+            Exists(
+                Assignment.objects.filter(
+                    participant_id=OuterRef("pk"), peer=peer, ended_at__isnull=True
+                )
+            ),
+            archived_at__isnull=True,
+        )
+        .annotate(
+            is_due=ExpressionWrapper(
+                contact_due_q(programs, now), output_field=BooleanField()
+            )
+        )
+        .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+    )
