@@ -1,0 +1,265 @@
+"""Recording care for one participant: contacts, referrals, treatment, assignment.
+
+Every view is a POST from the participant page. The participant (or the referral or
+treatment episode, found only through the participants the user may see) comes from
+a policy, so out of scope and unknown are both 404. A rejected write changes nothing
+and shows the page again with the error next to the field at fault.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from alongside.care import services
+from alongside.care.forms import (
+    AssignmentForm,
+    EncounterForm,
+    ReferralForm,
+    ReferralTransitionForm,
+    TreatmentEndForm,
+    TreatmentStartForm,
+)
+from alongside.care.models import Referral, TreatmentEpisode
+from alongside.core.models import Membership
+from alongside.participants import selectors
+from alongside.participants.models import Enrolment, Participant
+from alongside.participants.policies import (
+    can_view_identifying,
+    participant_get_for_user,
+    participants_visible_to,
+)
+from alongside.participants.views import (
+    TIMELINE_PAGE_SIZE,
+    audit_view,
+    render_participant_page,
+)
+from alongside.web.forms import apply_service_error
+
+
+def _membership(request: HttpRequest) -> Membership:
+    # Views below reach this only after a policy accepted the membership.
+    return request.membership  # type: ignore[attr-defined,no-any-return]
+
+
+def _detail_url(participant: Participant, anchor: str = "") -> str:
+    url = reverse("participants:detail", args=[participant.external_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _open_enrolments(participant: Participant) -> list[Enrolment]:
+    return list(
+        Enrolment.objects.filter(
+            participant=participant, ended_on__isnull=True
+        ).select_related("program")
+    )
+
+
+@login_required
+@require_POST
+def encounter_create(request: HttpRequest, pid: str) -> HttpResponse:
+    """Log a contact. With htmx the form comes back blank with the updated timeline
+    swapped in out of band; a rejected form comes back with its errors (status 200,
+    so htmx swaps it). Without JavaScript: redirect back, or the page with errors."""
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    opens = _open_enrolments(participant)
+    form = EncounterForm(request.POST, open_enrolments=opens)
+    saved = False
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.encounter_create(
+                actor=m,
+                participant=participant,
+                type=data["type"],
+                occurred_at=data["occurred_at"],
+                duration_minutes=data["duration_minutes"],
+                modality=data["modality"],
+                topics=data["topics"],
+                services=data["services"],
+                note=data["note"],
+                program=form.chosen_program(),
+            )
+            saved = True
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+    if request.htmx:  # type: ignore[attr-defined]
+        ctx = {"participant": participant, "can_record": True}
+        if not saved:
+            return render(
+                request, "care/_encounter_form.html", {**ctx, "encounter_form": form}
+            )
+        # The response shows the timeline again, so it is a view of the record.
+        timeline = selectors.participant_timeline(
+            participant, page=1, per_page=TIMELINE_PAGE_SIZE
+        )
+        audit_view(request, participant)
+        return render(
+            request,
+            "care/_encounter_logged.html",
+            {
+                **ctx,
+                "encounter_form": EncounterForm(open_enrolments=opens),
+                "logged": True,
+                "timeline": timeline,
+                "identifying": can_view_identifying(m),
+                "oob": True,
+            },
+        )
+    if saved:
+        messages.success(request, _("Contact logged."))
+        return redirect(_detail_url(participant, "timeline"))
+    return render_participant_page(
+        request, participant, forms={"encounter": form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def referral_create(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    form = ReferralForm(request.POST, open_enrolments=_open_enrolments(participant))
+    form.section = "referrals"  # type: ignore[attr-defined]
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.referral_create(
+                actor=m,
+                participant=participant,
+                service=data["service"],
+                provider=data["provider"],
+                made_on=data["made_on"],
+                follow_up_on=data["follow_up_on"],
+                note=data["note"],
+                program=form.chosen_program(),
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Referral recorded."))
+            return redirect(_detail_url(participant, "referrals"))
+    return render_participant_page(
+        request, participant, forms={"referral": form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def referral_transition(request: HttpRequest, rid: str) -> HttpResponse:
+    m = _membership(request)
+    referral = selectors.child_get_for_user(Referral.objects.all(), m, rid, "record")
+    participant = referral.participant
+    form = ReferralTransitionForm(request.POST, referral=referral)
+    form.item, form.section = ("r", referral.pk), "referrals"  # type: ignore[attr-defined]
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.referral_transition(
+                actor=m,
+                referral=referral,
+                to_status=data["to_status"],
+                on=data["on"],
+                note=data["note"],
+                follow_up_on=data["follow_up_on"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Referral status updated."))
+            return redirect(_detail_url(participant, "referrals"))
+    return render_participant_page(
+        request, participant, forms={"item": form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def treatment_start(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    form = TreatmentStartForm(
+        request.POST,
+        referrals=list(Referral.objects.filter(participant=participant)),
+        open_enrolments=_open_enrolments(participant),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.treatment_start(
+                actor=m,
+                participant=participant,
+                type=data["type"],
+                provider=data["provider"],
+                started_on=data["started_on"],
+                referral=data["referral"],
+                program=form.chosen_program(),
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Treatment start recorded."))
+            return redirect(_detail_url(participant, "treatment"))
+    return render_participant_page(
+        request, participant, forms={"treatment": form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def treatment_end(request: HttpRequest, tid: str) -> HttpResponse:
+    m = _membership(request)
+    episode = selectors.child_get_for_user(
+        TreatmentEpisode.objects.all(), m, tid, "record"
+    )
+    participant = episode.participant
+    form = TreatmentEndForm(request.POST, episode=episode)
+    form.item, form.section = ("t", episode.pk), "treatment"  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            services.treatment_end(
+                actor=m,
+                episode=episode,
+                ended_on=form.cleaned_data["ended_on"],
+                end_reason=form.cleaned_data["end_reason"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Treatment end recorded."))
+            return redirect(_detail_url(participant, "treatment"))
+    return render_participant_page(
+        request, participant, forms={"item": form}, status=400
+    )
+
+
+@login_required
+@require_POST
+def assignment_create(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "assign")
+    form = AssignmentForm(request.POST, membership=m)
+    if form.is_valid():
+        try:
+            services.assignment_create(
+                actor=m, participant=participant, peer=form.cleaned_data["peer"]
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Peer worker assigned."))
+            # A supervisor who hands someone to a peer outside their team no longer
+            # sees them; go back to the caseload rather than to a 404.
+            if participants_visible_to(m).filter(pk=participant.pk).exists():
+                return redirect(_detail_url(participant, "assignment"))
+            return redirect("participants:caseload")
+    return render_participant_page(
+        request, participant, forms={"assignment": form}, status=400
+    )

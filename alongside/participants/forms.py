@@ -1,0 +1,204 @@
+"""Forms for participants, consent and enrolments. They only parse input; the rules
+live in `participants.services`, whose errors come back through `apply_service_error`.
+Field names match the names services use in their errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core.models import Membership, Program, Role, Site, User
+from alongside.participants.models import Consent, Enrolment, Gender, Substance
+from alongside.web.forms import DateInput
+
+LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("zh", _("Chinese")),
+    ("vi", _("Vietnamese")),
+    ("ar", _("Arabic")),
+    ("fr", _("French")),
+    ("ht", _("Haitian Creole")),
+    ("pt", _("Portuguese")),
+    ("ru", _("Russian")),
+    ("other", _("Another language")),
+]
+
+
+def member_programs(membership: Membership) -> QuerySet[Program]:
+    return Program.objects.filter(
+        organisation_id=membership.organisation_id, memberships=membership
+    ).order_by("name")
+
+
+def member_sites(membership: Membership) -> QuerySet[Site]:
+    return Site.objects.filter(program__in=member_programs(membership)).select_related(
+        "program"
+    )
+
+
+def peer_workers(membership: Membership) -> QuerySet[User]:
+    """The organisation's active peer workers, who can be assigned participants."""
+    return User.objects.filter(
+        memberships__organisation_id=membership.organisation_id,
+        memberships__role=Role.PEER_WORKER,
+        memberships__is_active=True,
+        is_active=True,
+    ).order_by("first_name", "last_name", "username")
+
+
+class SiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:  # type: ignore[override]
+        return f"{obj.program.name} — {obj.name}"
+
+
+class PeerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+        return obj.get_full_name() or obj.username
+
+
+class _IdentityFields(forms.Form):
+    given_name = forms.CharField(label=_("Given name"), max_length=200)
+    family_name = forms.CharField(
+        label=_("Family name"), max_length=200, required=False
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), required=False, widget=DateInput()
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    gender = forms.ChoiceField(
+        label=_("Gender"), choices=Gender.choices, initial=Gender.UNDISCLOSED
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=LANGUAGES, initial="en"
+    )
+    primary_substances = forms.MultipleChoiceField(
+        label=_("Primary substances"),
+        choices=Substance.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "participant-%s")
+        super().__init__(*args, **kwargs)
+        # Keep a language recorded elsewhere (the API, an import) selectable.
+        current = self.initial.get("preferred_language")
+        field = self.fields["preferred_language"]
+        if current and current not in dict(LANGUAGES):
+            field.choices = [*LANGUAGES, (current, current)]  # type: ignore[attr-defined]
+
+
+class ParticipantCreateForm(_IdentityFields):
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none()
+    )
+    site = SiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False
+    )
+    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
+    assign_to = PeerChoiceField(
+        label=_("Peer worker"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Leave empty to assign later."),
+    )
+
+    def __init__(
+        self, *args: Any, membership: Membership, can_assign: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
+        self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
+        self.fields["started_on"].initial = timezone.localdate
+        if can_assign:
+            self.fields["assign_to"].queryset = peer_workers(membership)  # type: ignore[attr-defined]
+        else:
+            del self.fields["assign_to"]
+
+
+class ParticipantEditForm(_IdentityFields):
+    pass
+
+
+class ConsentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of consent"), choices=Consent.Kind.choices)
+    given_on = forms.DateField(label=_("Given on"), widget=DateInput())
+    expires_on = forms.DateField(
+        label=_("Expires on"), required=False, widget=DateInput()
+    )
+    recipient = forms.CharField(
+        label=_("Recipient"),
+        max_length=200,
+        required=False,
+        help_text=_("For a disclosure: the named person or organisation."),
+    )
+    purpose = forms.CharField(label=_("Purpose"), max_length=300, required=False)
+    information = forms.CharField(
+        label=_("Information that may be disclosed"), max_length=300, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "consent-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["given_on"].initial = timezone.localdate
+
+
+class ConsentRevokeForm(forms.Form):
+    revoked_on = forms.DateField(label=_("Revoked on"), widget=DateInput())
+
+    def __init__(
+        self, *args: Any, consent: Consent | None = None, **kwargs: Any
+    ) -> None:
+        suffix = consent.external_id if consent is not None else "x"
+        kwargs.setdefault("auto_id", f"revoke-{suffix}-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["revoked_on"].initial = timezone.localdate
+
+
+class EnrolmentForm(forms.Form):
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none()
+    )
+    site = SiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False
+    )
+    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "enrolment-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
+        self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
+        self.fields["started_on"].initial = timezone.localdate
+
+
+class DischargeForm(forms.Form):
+    ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    discharge_reason = forms.ChoiceField(
+        label=_("Discharge reason"),
+        choices=[("", "—"), *Enrolment.DischargeReason.choices],
+    )
+
+    def __init__(
+        self, *args: Any, enrolment: Enrolment | None = None, **kwargs: Any
+    ) -> None:
+        suffix = enrolment.external_id if enrolment is not None else "x"
+        kwargs.setdefault("auto_id", f"discharge-{suffix}-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["ended_on"].initial = timezone.localdate

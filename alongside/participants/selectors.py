@@ -1,0 +1,408 @@
+"""Reads for participant pages: the caseload list and a participant's timeline.
+
+Every query starts from `participants_visible_to`, so scope is applied once, here.
+Both selectors run a fixed number of SQL queries whatever the size of the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from alongside.care.models import (
+    OPEN_REFERRAL_STATUSES,
+    Encounter,
+    Referral,
+    ReferralStatusChange,
+    Service,
+    Topic,
+    TreatmentEpisode,
+)
+from alongside.core import crypto
+from alongside.core.models import Membership
+from alongside.core.permissions import has_perm
+from alongside.participants.models import (
+    IDENTIFYING_FIELDS,
+    Consent,
+    Enrolment,
+    Participant,
+)
+from alongside.participants.policies import (
+    ACTION_PERMS,
+    can_view_identifying,
+    parse_external_id,
+    participants_visible_to,
+)
+
+M = TypeVar("M", bound=Model)
+
+CASELOAD_SORTS = ("last_contact", "pseudonym", "referrals", "name")
+# Sorting by name means decrypting every name, so only small caseloads get it.
+NAME_SORT_LIMIT = 500
+_PSEUDONYM_LIKE = re.compile(r"^P-?[A-Z0-9]*$", re.IGNORECASE)
+
+
+def caseload(
+    membership: Membership | None, *, search: str = "", sort: str = "last_contact"
+) -> QuerySet[Participant]:
+    """The participants `membership` may see, annotated for the caseload table.
+
+    Annotations: `open_referrals` (count), `in_treatment` (an open treatment episode),
+    `program_name` and `contact_due_days` (of the newest open enrolment). A search
+    matches a pseudonym prefix, or — for those who may see names — every word of the
+    name through the blind index. `sort` is one of "last_contact" (oldest first,
+    never-contacted first), "pseudonym" or "referrals"; "name" is sorted in Python by
+    the caller (`sort_by_name`), so here it falls back to pseudonym order.
+    """
+    identifying = can_view_identifying(membership)
+    open_enrolment = Enrolment.objects.filter(
+        participant_id=OuterRef("pk"), ended_on__isnull=True
+    ).order_by("-started_on", "-id")
+    open_referrals = (
+        Referral.objects.filter(
+            participant_id=OuterRef("pk"), status__in=OPEN_REFERRAL_STATUSES
+        )
+        .order_by()
+        .values("participant_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = participants_visible_to(membership).annotate(
+        open_referrals=Coalesce(
+            Subquery(open_referrals, output_field=IntegerField()), Value(0)
+        ),
+        in_treatment=Exists(
+            TreatmentEpisode.objects.filter(
+                participant_id=OuterRef("pk"), ended_on__isnull=True
+            )
+        ),
+        program_name=Subquery(open_enrolment.values("program__name")[:1]),
+        contact_due_days=Subquery(
+            open_enrolment.values("program__contact_due_days")[:1]
+        ),
+    )
+    if not identifying:
+        # Evaluators never need the ciphertext; do not even fetch it.
+        qs = qs.defer(*IDENTIFYING_FIELDS)
+    qs = qs.filter(archived_at__isnull=True)
+    search = search.strip()
+    if search:
+        qs = qs.filter(_search_filter(search, identifying))
+    if sort == "pseudonym" or sort == "name":
+        return qs.order_by("pseudonym")
+    if sort == "referrals":
+        return qs.order_by("-open_referrals", "pseudonym")
+    return qs.order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+
+
+def _search_filter(search: str, identifying: bool) -> Q:
+    by_pseudonym = Q(pseudonym__istartswith=search.replace(" ", ""))
+    if not identifying:
+        return by_pseudonym
+    words = crypto._normalise(search).replace("-", " ").split()
+    if not words or (_PSEUDONYM_LIKE.match(search) and search[:2].upper() == "P-"):
+        return by_pseudonym
+    by_name = Q()
+    for word in words:
+        by_name &= Q(name_index__contains=crypto.blind_token(word))
+    return by_pseudonym | by_name
+
+
+def sort_by_name(participants: Iterable[Participant]) -> list[Participant]:
+    """Participants in name order; names are decrypted, so this runs in Python."""
+    return sorted(
+        participants,
+        key=lambda p: (p.family_name.casefold(), p.given_name.casefold(), p.pseudonym),
+    )
+
+
+@dataclass
+class CaseloadRow:
+    participant: Participant
+    days_since_contact: int | None
+    due: bool
+
+
+def caseload_rows(participants: Iterable[Participant]) -> list[CaseloadRow]:
+    """Days since the last contact, and whether a contact is due, for each row."""
+    today = timezone.localdate()
+    rows = []
+    for p in participants:
+        days = None
+        if p.last_contact_at is not None:
+            days = (today - timezone.localtime(p.last_contact_at).date()).days
+        due_after = getattr(p, "contact_due_days", None)
+        due = days is None or (due_after is not None and days >= due_after)
+        rows.append(CaseloadRow(participant=p, days_since_contact=days, due=due))
+    return rows
+
+
+def child_get_for_user(
+    queryset: QuerySet[M],
+    membership: Membership | None,
+    external_id: uuid.UUID | str,
+    action: str = "record",
+) -> M:
+    """A record that belongs to a participant (referral, consent, enrolment…), found
+    only through the participants `membership` may see, and only if it may do
+    `action`; anything else is Http404, like an unknown id."""
+    if not has_perm(membership, ACTION_PERMS[action]):
+        raise Http404
+    key = parse_external_id(external_id)
+    try:
+        return (
+            queryset.filter(participant__in=participants_visible_to(membership))
+            .select_related("participant")
+            .get(external_id=key)
+        )
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+# -- Timeline -------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    """One event on a participant's timeline."""
+
+    kind: str  # encounter, referral, treatment_start, treatment_end, enrolment,
+    # discharge, consent, revocation
+    when: dt.date | dt.datetime
+    sort_key: tuple[dt.date, dt.datetime, int]
+    obj: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_datetime(self) -> bool:
+        return isinstance(self.when, dt.datetime)
+
+
+@dataclass
+class TimelinePage:
+    entries: list[TimelineEntry]
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime:
+    return value if value is not None else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _labels(choices: Any, values: Iterable[str]) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(v, v)) for v in values]
+
+
+def participant_timeline(
+    participant: Participant, *, page: int = 1, per_page: int = 20
+) -> TimelinePage:
+    """The participant's events, newest first: encounters, referral status changes,
+    treatment starts and ends, enrolments and discharges, consents and revocations.
+
+    For page n, each kind contributes at most its n·per_page + 1 newest rows (eight
+    queries, whatever the record's length); merged in Python, that is enough to know
+    the page and whether an older one exists.
+    """
+    page = max(1, page)
+    limit = page * per_page + 1
+    entries: list[TimelineEntry] = []
+
+    def add(
+        kind: str,
+        rows: Iterable[Any],
+        when: str,
+        stamp: str,
+        **extra: Any,
+    ) -> None:
+        for row in rows:
+            value = getattr(row, when)
+            if isinstance(value, dt.datetime):
+                day = timezone.localtime(value).date()
+                key_time = value
+            else:
+                day = value
+                key_time = _aware(getattr(row, stamp))
+            entries.append(
+                TimelineEntry(
+                    kind=kind,
+                    when=value,
+                    sort_key=(day, key_time, row.pk),
+                    obj=row,
+                    extra=extra,
+                )
+            )
+
+    add(
+        "encounter",
+        Encounter.objects.filter(participant=participant)
+        .select_related("peer", "program")
+        .order_by("-occurred_at", "-id")[:limit],
+        "occurred_at",
+        "occurred_at",
+    )
+    add(
+        "referral",
+        ReferralStatusChange.objects.filter(referral__participant=participant)
+        .select_related("referral", "changed_by")
+        .order_by("-changed_on", "-changed_at", "-id")[:limit],
+        "changed_on",
+        "changed_at",
+    )
+    episodes = TreatmentEpisode.objects.filter(participant=participant)
+    add(
+        "treatment_start",
+        episodes.order_by("-started_on", "-recorded_at", "-id")[:limit],
+        "started_on",
+        "recorded_at",
+    )
+    add(
+        "treatment_end",
+        episodes.filter(ended_on__isnull=False).order_by(
+            "-ended_on", "-recorded_at", "-id"
+        )[:limit],
+        "ended_on",
+        "recorded_at",
+    )
+    enrolments = Enrolment.objects.filter(participant=participant).select_related(
+        "program", "site"
+    )
+    add(
+        "enrolment",
+        enrolments.order_by("-started_on", "-recorded_at", "-id")[:limit],
+        "started_on",
+        "recorded_at",
+    )
+    add(
+        "discharge",
+        enrolments.filter(ended_on__isnull=False).order_by(
+            "-ended_on", "-recorded_at", "-id"
+        )[:limit],
+        "ended_on",
+        "recorded_at",
+    )
+    consents = Consent.objects.filter(participant=participant)
+    add(
+        "consent",
+        consents.order_by("-given_on", "-recorded_at", "-id")[:limit],
+        "given_on",
+        "recorded_at",
+    )
+    add(
+        "revocation",
+        consents.filter(revoked_on__isnull=False).order_by(
+            "-revoked_on", "-recorded_at", "-id"
+        )[:limit],
+        "revoked_on",
+        "recorded_at",
+    )
+    entries.sort(key=lambda e: e.sort_key, reverse=True)
+    start = (page - 1) * per_page
+    shown = entries[start : start + per_page]
+    for entry in shown:
+        if entry.kind == "encounter":
+            entry.extra["topics"] = _labels(Topic, entry.obj.topics)
+            entry.extra["services"] = _labels(Service, entry.obj.services)
+    return TimelinePage(
+        entries=shown,
+        number=page,
+        per_page=per_page,
+        has_next=len(entries) > page * per_page,
+    )
+
+
+# -- Participant page ------------------------------------------------------------
+
+
+@dataclass
+class ParticipantRecord:
+    """What the participant page shows above the timeline (a fixed number of
+    queries: each list is one query, histories are prefetched)."""
+
+    enrolments: list[Enrolment]
+    open_enrolments: list[Enrolment]
+    consents: list[Consent]
+    participation_consent: Consent | None
+    disclosure_consents: list[Consent]
+    revocable_consents: list[Consent]
+    peer: Any
+    referrals: list[Referral]  # not yet closed, each with `history` (oldest first)
+    all_referrals: list[Referral]
+    open_treatments: list[TreatmentEpisode]
+
+
+def participant_record(participant: Participant) -> ParticipantRecord:
+    from django.db.models import Prefetch
+
+    from alongside.care.models import Assignment, ReferralStatus
+
+    today = timezone.localdate()
+    enrolments = list(
+        Enrolment.objects.filter(participant=participant).select_related(
+            "program", "site"
+        )
+    )
+    consents = list(Consent.objects.filter(participant=participant))
+    active = [c for c in consents if c.is_active(today)]
+    assignment = (
+        Assignment.objects.filter(participant=participant, ended_at__isnull=True)
+        .select_related("peer")
+        .order_by("-started_at")
+        .first()
+    )
+    referrals = list(
+        Referral.objects.filter(participant=participant)
+        .select_related("program")
+        .prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=ReferralStatusChange.objects.order_by(
+                    "changed_on", "changed_at", "id"
+                ).select_related("changed_by"),
+                to_attr="history",
+            )
+        )
+    )
+    return ParticipantRecord(
+        enrolments=enrolments,
+        open_enrolments=[e for e in enrolments if e.ended_on is None],
+        consents=consents,
+        participation_consent=next(
+            (c for c in active if c.kind == Consent.Kind.PARTICIPATION), None
+        ),
+        disclosure_consents=[c for c in active if c.kind == Consent.Kind.DISCLOSURE],
+        revocable_consents=[c for c in consents if c.revoked_on is None],
+        peer=assignment.peer if assignment else None,
+        referrals=[r for r in referrals if r.status != ReferralStatus.CLOSED],
+        all_referrals=referrals,
+        open_treatments=list(
+            TreatmentEpisode.objects.filter(
+                participant=participant, ended_on__isnull=True
+            ).select_related("referral")
+        ),
+    )

@@ -1,0 +1,444 @@
+"""Participant pages: the caseload, a participant's record and timeline, and the
+forms for registration, details, consent and enrolment.
+
+Views are thin: a policy finds the participant (404 when out of scope or unknown), a
+form parses input, a service writes, and its ValidationError is shown next to the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alongside.care.forms import (
+    AssignmentForm,
+    EncounterForm,
+    ReferralForm,
+    ReferralTransitionForm,
+    TreatmentEndForm,
+    TreatmentStartForm,
+)
+from alongside.core import audit
+from alongside.core.models import AuditEvent, Membership
+from alongside.core.permissions import has_perm
+from alongside.participants import selectors, services
+from alongside.participants.forms import (
+    ConsentForm,
+    ConsentRevokeForm,
+    DischargeForm,
+    EnrolmentForm,
+    ParticipantCreateForm,
+    ParticipantEditForm,
+)
+from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.participants.policies import (
+    can_view_identifying,
+    participant_get_for_user,
+    participants_visible_to,
+)
+from alongside.web.forms import apply_service_error
+
+CASELOAD_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 20
+
+
+def _membership(request: HttpRequest) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def _page_number(request: HttpRequest, name: str = "page") -> int:
+    try:
+        return max(1, int(request.GET.get(name, "1")))
+    except ValueError:
+        return 1
+
+
+def audit_view(request: HttpRequest, participant: Participant) -> None:
+    m = _membership(request)
+    assert m is not None
+    audit.record(
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=m.organisation,
+        action=AuditEvent.Action.VIEW,
+        target=participant,
+        participant_id=participant.external_id,
+    )
+
+
+# -- Caseload --------------------------------------------------------------------
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    m = _membership(request)
+    if not has_perm(m, "participant.view"):
+        raise Http404
+    identifying = can_view_identifying(m)
+    search = request.GET.get("q", "").strip()[:100]
+    sort = request.GET.get("sort", "last_contact")
+    if sort not in selectors.CASELOAD_SORTS or (sort == "name" and not identifying):
+        sort = "last_contact"
+    qs = selectors.caseload(m, search=search, sort=sort)
+    paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
+    # Names are encrypted, so sorting by name decrypts the whole set in Python: only
+    # offered while the set is small.
+    name_sort_available = identifying and paginator.count <= selectors.NAME_SORT_LIMIT
+    if sort == "name":
+        if name_sort_available:
+            paginator = Paginator(selectors.sort_by_name(qs), CASELOAD_PAGE_SIZE)
+        else:
+            sort = "last_contact"
+            qs = selectors.caseload(m, search=search, sort=sort)
+            paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = {"q": search, "sort": sort}
+    return render(
+        request,
+        "participants/caseload.html",
+        {
+            "nav": "caseload",
+            "page_obj": page,
+            "rows": selectors.caseload_rows(page.object_list),
+            "search": search,
+            "sort": sort,
+            "sorts": _sort_options(name_sort_available),
+            "name_sort_note": identifying and not name_sort_available,
+            "name_sort_limit": selectors.NAME_SORT_LIMIT,
+            "identifying": identifying,
+            "can_add": has_perm(m, "participant.add"),
+            "querystring_prefix": urlencode({k: v for k, v in query.items() if v})
+            + "&",
+        },
+    )
+
+
+def _sort_options(with_name: bool) -> list[tuple[str, str]]:
+    options = [
+        ("last_contact", _("Last contact (oldest first)")),
+        ("pseudonym", _("Participant id")),
+        ("referrals", _("Open referrals")),
+    ]
+    if with_name:
+        options.append(("name", _("Name")))
+    return options
+
+
+# -- Participant page ------------------------------------------------------------
+
+
+def participant_context(
+    request: HttpRequest,
+    participant: Participant,
+    *,
+    forms: dict[str, Any] | None = None,
+    page: int = 1,
+) -> dict[str, Any]:
+    """Everything the participant page shows; `forms` replaces a blank form with a
+    bound one that has errors. Shared with the care views, which re-render the page
+    (or a fragment of it) after a rejected write."""
+    m = _membership(request)
+    assert m is not None
+    identifying = can_view_identifying(m)
+    can_record = has_perm(m, "care.record")
+    record = selectors.participant_record(participant)
+    forms = forms or {}
+    ctx: dict[str, Any] = {
+        "nav": "caseload",
+        "participant": participant,
+        "identifying": identifying,
+        "can_record": can_record,
+        "can_change": has_perm(m, "participant.change"),
+        "can_assign": has_perm(m, "care.assign"),
+        "record": record,
+        "timeline": selectors.participant_timeline(
+            participant, page=page, per_page=TIMELINE_PAGE_SIZE
+        ),
+    }
+    if can_record:
+        opens = record.open_enrolments
+        ctx["encounter_form"] = forms.get("encounter") or EncounterForm(
+            open_enrolments=opens
+        )
+        ctx["referral_form"] = forms.get("referral") or ReferralForm(
+            open_enrolments=opens
+        )
+        ctx["treatment_form"] = forms.get("treatment") or TreatmentStartForm(
+            referrals=record.all_referrals, open_enrolments=opens
+        )
+        ctx["enrolment_form"] = forms.get("enrolment") or EnrolmentForm(membership=m)
+        ctx["consent_form"] = forms.get("consent") or ConsentForm()
+        # One small form per open item; a bound one (with errors) replaces its blank.
+        bound = forms.get("item")
+        bound_key = getattr(bound, "item", None)
+        for r in record.referrals:
+            r.form = (  # type: ignore[attr-defined]
+                bound
+                if bound_key == ("r", r.pk)
+                else ReferralTransitionForm(referral=r)
+            )
+        for t in record.open_treatments:
+            t.form = (  # type: ignore[attr-defined]
+                bound if bound_key == ("t", t.pk) else TreatmentEndForm(episode=t)
+            )
+        for e in record.open_enrolments:
+            e.form = (  # type: ignore[attr-defined]
+                bound if bound_key == ("e", e.pk) else DischargeForm(enrolment=e)
+            )
+        for c in record.revocable_consents:
+            c.form = (  # type: ignore[attr-defined]
+                bound if bound_key == ("c", c.pk) else ConsentRevokeForm(consent=c)
+            )
+    if ctx["can_assign"]:
+        ctx["assignment_form"] = forms.get("assignment") or AssignmentForm(membership=m)
+    # The <details> section holding a rejected form starts open.
+    ctx["open_section"] = next(
+        (getattr(f, "section", key) for key, f in forms.items()), ""
+    )
+    return ctx
+
+
+def render_participant_page(
+    request: HttpRequest,
+    participant: Participant,
+    *,
+    forms: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole participant page (audited as a view)."""
+    audit_view(request, participant)
+    return render(
+        request,
+        "participants/detail.html",
+        participant_context(
+            request, participant, forms=forms, page=_page_number(request)
+        ),
+        status=status,
+    )
+
+
+@login_required
+def participant_detail(request: HttpRequest, pid: str) -> HttpResponse:
+    participant = participant_get_for_user(_membership(request), pid, "view")
+    return render_participant_page(request, participant)
+
+
+@login_required
+def participant_timeline(request: HttpRequest, pid: str) -> HttpResponse:
+    """The timeline fragment for htmx "older" paging (audited like the page)."""
+    participant = participant_get_for_user(_membership(request), pid, "view")
+    audit_view(request, participant)
+    return render(
+        request,
+        "participants/_timeline_items.html",
+        {
+            "participant": participant,
+            "identifying": can_view_identifying(_membership(request)),
+            "timeline": selectors.participant_timeline(
+                participant, page=_page_number(request), per_page=TIMELINE_PAGE_SIZE
+            ),
+        },
+    )
+
+
+def _detail_url(participant: Participant, anchor: str = "") -> str:
+    url = reverse("participants:detail", args=[participant.external_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# -- Registration and details ----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_create(request: HttpRequest) -> HttpResponse:
+    m = _membership(request)
+    if m is None or not has_perm(m, "participant.add"):
+        raise Http404
+    can_assign = has_perm(m, "care.assign")
+    form = ParticipantCreateForm(
+        request.POST or None, membership=m, can_assign=can_assign
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            participant = services.participant_create(
+                actor=m,
+                program=data["program"],
+                site=data["site"],
+                started_on=data["started_on"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+                phone=data["phone"],
+                email=data["email"],
+                address=data["address"],
+                gender=data["gender"],
+                preferred_language=data["preferred_language"],
+                primary_substances=data["primary_substances"],
+                assign_to=data.get("assign_to"),
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Registered %(pseudonym)s.") % {"pseudonym": participant.pseudonym},
+            )
+            if participants_visible_to(m).filter(pk=participant.pk).exists():
+                return redirect(_detail_url(participant))
+            return redirect("participants:caseload")
+    return render(
+        request,
+        "participants/participant_form.html",
+        {"form": form, "nav": "caseload", "participant": None},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "change")
+    fields = list(ParticipantEditForm.base_fields)
+    initial = {name: getattr(participant, name) for name in fields}
+    form = ParticipantEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in form.cleaned_data
+        }
+        try:
+            services.participant_update(
+                actor=m,  # type: ignore[arg-type]
+                participant=participant,
+                **changes,
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Details saved."))
+            return redirect(_detail_url(participant))
+    else:
+        audit_view(request, participant)
+    return render(
+        request,
+        "participants/participant_form.html",
+        {"form": form, "nav": "caseload", "participant": participant},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# -- Consent and enrolment -------------------------------------------------------
+
+
+def _rejected(
+    request: HttpRequest, participant: Participant, key: str, form: Any
+) -> HttpResponse:
+    """Show the participant page again with the rejected form and its errors."""
+    return render_participant_page(request, participant, forms={key: form}, status=400)
+
+
+@login_required
+@require_POST
+def consent_create(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record(
+                actor=m,  # type: ignore[arg-type]
+                participant=participant,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect(_detail_url(participant, "consent"))
+    return _rejected(request, participant, "consent", form)
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, pid: str, cid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    consent = selectors.child_get_for_user(
+        Consent.objects.filter(participant=participant), m, cid, "record"
+    )
+    form = ConsentRevokeForm(request.POST, consent=consent)
+    form.item, form.section = ("c", consent.pk), "consent"  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            services.consent_revoke(
+                actor=m,  # type: ignore[arg-type]
+                consent=consent,
+                revoked_on=form.cleaned_data["revoked_on"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Consent revoked."))
+            return redirect(_detail_url(participant, "consent"))
+    return _rejected(request, participant, "item", form)
+
+
+@login_required
+@require_POST
+def enrolment_create(request: HttpRequest, pid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    form = EnrolmentForm(request.POST, membership=m)  # type: ignore[arg-type]
+    form.section = "enrolments"  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            services.enrolment_create(
+                actor=m,  # type: ignore[arg-type]
+                participant=participant,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Enrolment recorded."))
+            return redirect(_detail_url(participant, "enrolments"))
+    return _rejected(request, participant, "enrolment", form)
+
+
+@login_required
+@require_POST
+def enrolment_discharge(request: HttpRequest, pid: str, eid: str) -> HttpResponse:
+    m = _membership(request)
+    participant = participant_get_for_user(m, pid, "record")
+    enrolment = selectors.child_get_for_user(
+        Enrolment.objects.filter(participant=participant), m, eid, "record"
+    )
+    form = DischargeForm(request.POST, enrolment=enrolment)
+    form.item, form.section = ("e", enrolment.pk), "enrolments"  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            services.enrolment_discharge(
+                actor=m,  # type: ignore[arg-type]
+                enrolment=enrolment,
+                ended_on=form.cleaned_data["ended_on"],
+                reason=form.cleaned_data["discharge_reason"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("Discharge recorded."))
+            return redirect(_detail_url(participant, "enrolments"))
+    return _rejected(request, participant, "item", form)
