@@ -250,11 +250,11 @@ def _validate(data: pd.DataFrame, spec: CohortSpec) -> list[str]:
             )
         values = series.dropna()
         if role == "id":
-            duplicated = values[values.duplicated()].unique()
-            if len(duplicated):
+            repeated = values[values.duplicated()].unique()
+            if len(repeated):
                 problems.append(
-                    f"id column {column!r} has {len(duplicated)} duplicated id(s): "
-                    f"{_examples(duplicated)}"
+                    f"id column {column!r} has {len(repeated)} duplicated id(s): "
+                    f"{_examples(repeated)}"
                 )
         elif role in {"exposure", "time", "weight", "continuous outcome"}:
             if not _is_numeric(series):

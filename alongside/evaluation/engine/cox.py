@@ -373,7 +373,7 @@ def cox_ph(
         resid = _score_residuals(blocks, parts, n, p) * w[:, None]
         if "cluster" in extra:
             resid = (
-                pd.DataFrame(resid).groupby(pd.Series(extra["cluster"]).values).sum()
+                pd.DataFrame(resid).groupby(list(extra["cluster"])).sum()
             ).to_numpy()
         cov = cov_model @ (resid.T @ resid) @ cov_model
     else:

@@ -48,7 +48,7 @@ __all__ = [
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-_RC = {
+_RC: Any = {
     "svg.fonttype": "none",  # keep text as text: smaller, selectable, accessible
     "svg.hashsalt": "alongside",  # stable element ids, so output is reproducible
     "font.size": 10,

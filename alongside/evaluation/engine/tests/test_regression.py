@@ -18,10 +18,10 @@ def _data(n: int = 500, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray, np.nda
     rng = np.random.default_rng(seed)
     x = pd.DataFrame({"peer": rng.integers(0, 2, n), "age": rng.normal(40, 10, n)})
     linear = -1 + 0.8 * x["peer"] + 0.03 * (x["age"] - 40)
-    y_binary = (rng.uniform(size=n) < 1 / (1 + np.exp(-linear))).astype(int)
+    y_binary = (rng.uniform(size=n) < 1 / (1 + np.exp(-linear.to_numpy()))).astype(int)
     # Variance grows with age, so robust and model-based errors differ.
     y_cont = 2 + 1.5 * x["peer"] + rng.normal(0, 0.1 * x["age"], n)
-    return x, y_binary.to_numpy(), y_cont.to_numpy()
+    return x, y_binary, y_cont.to_numpy()
 
 
 def _sandwich(

@@ -217,7 +217,7 @@ def test_logrank_rejects_a_single_group() -> None:
 
 def test_logrank_rejects_missing_group_labels() -> None:
     with pytest.raises(ValueError, match="logrank_test: group has missing"):
-        logrank_test([1, 2, 3], [1, 0, 1], ["a", None, "b"])
+        logrank_test([1, 2, 3], [1, 0, 1], np.array(["a", None, "b"], dtype=object))
 
 
 def test_logrank_rejects_strata_of_the_wrong_length() -> None:

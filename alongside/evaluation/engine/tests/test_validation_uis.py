@@ -133,8 +133,8 @@ def test_cox_on_uis_matches_statsmodels(uis: pd.DataFrame, ties: str) -> None:
         frame["time"],
         frame["event"],
         frame[terms],
-        ties=ties,
-        strata=frame["site"],  # type: ignore[arg-type]
+        ties=ties,  # type: ignore[arg-type]
+        strata=frame["site"],
     )
     theirs_stratified = PHReg(
         frame["time"],
