@@ -53,6 +53,7 @@ from .cohort import Cohort
 from .cox import CoxResult, cox_ph
 from .evalue import EValueResult, evalue_hr
 from .results import MIN_CELL, Result, small_sample_warning, suppress_count
+from .rmst import RMSTDifferenceResult, rmst_difference
 from .survival import KaplanMeierResult, kaplan_meier
 from .weighting import (
     Estimand,
@@ -774,6 +775,7 @@ class ComparisonResult(Result):
     survival: EffectResult
     cox: CoxResult
     hazard_ratio: EffectEstimate
+    rmst: RMSTDifferenceResult
     rmst_difference: EffectEstimate
     bootstrap: list[EffectEstimate] = field(default_factory=list)
     n_boot: int = 0
@@ -870,9 +872,14 @@ def compare(
         log=True,
         interval="robust (Lin-Wei) sandwich, weights treated as known",
     )
-    rmst_diff = index.rmst(w * (a == 1), tau) - index.rmst(w * (a == 0), tau)
-    rmst = EffectEstimate(
-        "RMST difference", rmst_diff, None, None, None, None, "bootstrap only", tau
+    rmst_fit = rmst_difference(t_arr, e_arr, a, tau=tau, weights=w, reference=0)
+    rmst_diff = float(rmst_fit.difference)
+    rmst = _interval(
+        "RMST difference",
+        rmst_diff,
+        float(rmst_fit.se),
+        interval="Greenwood-type delta method, weights treated as known",
+        time=tau,
     )
     boot: list[EffectEstimate] = []
     if n_boot:
@@ -933,6 +940,7 @@ def compare(
         survival=survival,
         cox=cox,
         hazard_ratio=hr,
+        rmst=rmst_fit,
         rmst_difference=rmst,
         bootstrap=boot,
         n_boot=n_boot,
