@@ -1,0 +1,448 @@
+"""The authorisation matrix: every participant-data URL × every persona.
+
+For each pair: the status code, no identifying data in the body where the persona may
+not see it, and nothing changed after a refused write. The expected table is written
+out by hand from the access rules in DESIGN.md and policies' docstrings, not computed
+from the policy code, so a change of policy has to change this table too.
+
+Personas (see alongside/conftest.py): alice is the participant's peer, bob a peer in the
+same organisation, sam alice's supervisor, maria the program manager, eve the
+evaluator, ada the administrator, oscar a peer in another organisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from alongside.care.forms import AssignmentForm
+from alongside.care.models import Assignment, Referral, TreatmentEpisode
+from alongside.conftest import World, row_counts
+from alongside.participants.forms import EnrolmentForm
+from alongside.participants.models import Consent, Enrolment, Participant
+
+PERSONAS = (None, "oscar", "bob", "alice", "sam", "maria", "eve", "ada")
+# What the world's participant looks like in plain text: never in a body the persona
+# may not read identifying data in. The note is the world's encounter note.
+IDENTIFYING = ("Rosa", "Delgado", "555-0142", "Talked about the clinic appointment")
+
+LOGIN = "login"  # anonymous: redirect to the sign-in page
+HOME = "home"  # redirect to the user's own start page
+OK = 200
+DONE = 302  # a valid POST that was accepted redirects back to the page
+NOT_FOUND = 404
+
+
+def _row(
+    anon: object = LOGIN,
+    oscar: object = NOT_FOUND,
+    bob: object = NOT_FOUND,
+    alice: object = NOT_FOUND,
+    sam: object = NOT_FOUND,
+    maria: object = NOT_FOUND,
+    eve: object = NOT_FOUND,
+    ada: object = NOT_FOUND,
+) -> dict[str | None, object]:
+    return {
+        None: anon,
+        "oscar": oscar,
+        "bob": bob,
+        "alice": alice,
+        "sam": sam,
+        "maria": maria,
+        "eve": eve,
+        "ada": ada,
+    }
+
+
+# fmt: off
+EXPECTED: dict[str, dict[str | None, object]] = {
+    # Pages (GET) ------------------------------------------------------------------
+    # A caseload exists for everyone who may view participants; what is on it is
+    # scoped (bob's and oscar's do not list Rosa).
+    "caseload":            _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK, eve=OK),
+    "detail":              _row(alice=OK, sam=OK, maria=OK, eve=OK),
+    "timeline":            _row(alice=OK, sam=OK, maria=OK, eve=OK),
+    "edit-page":           _row(alice=OK, sam=OK, maria=OK),
+    "create-page":         _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK),
+    # Today is a worker's own day; those who record no care are sent to their own
+    # start page rather than shown a 404 (the URL names no participant).
+    "today":               _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK,
+                                eve=HOME, ada=HOME),
+    "team":                _row(sam=OK, maria=OK),
+    "peer-caseload":       _row(sam=OK, maria=OK),
+    "overview":            _row(maria=OK, eve=OK, ada=OK),
+    "audit":               _row(ada=OK),
+    # Writes (POST, valid input) ---------------------------------------------------
+    "edit":                _row(alice=DONE, sam=DONE, maria=DONE),
+    "consent-create":      _row(alice=DONE, sam=DONE, maria=DONE),
+    "consent-revoke":      _row(alice=DONE, sam=DONE, maria=DONE),
+    "enrolment-create":    _row(alice=DONE, sam=DONE, maria=DONE),
+    "enrolment-discharge": _row(alice=DONE, sam=DONE, maria=DONE),
+    "encounter-create":    _row(alice=DONE, sam=DONE, maria=DONE),
+    "referral-create":     _row(alice=DONE, sam=DONE, maria=DONE),
+    "referral-transition": _row(alice=DONE, sam=DONE, maria=DONE),
+    "treatment-start":     _row(alice=DONE, sam=DONE, maria=DONE),
+    "treatment-end":       _row(alice=DONE, sam=DONE, maria=DONE),
+    # Only supervisors and managers hand participants to another peer.
+    "assignment-create":   _row(sam=DONE, maria=DONE),
+}
+
+# Who may read the participant's identifying data on a page they may open at all.
+SEES_IDENTIFYING = {"alice", "sam", "maria"}
+# Pages on which the world's participant must appear by name for those who may see it
+# (a positive control: an absence check is worthless if the name is never shown).
+SHOWS_NAME = {"caseload", "detail", "edit-page", "peer-caseload"}
+# fmt: on
+
+
+@dataclass
+class Endpoint:
+    """How to call one URL for the world's participant."""
+
+    url: Callable[[World], str]
+    method: str = "GET"
+    data: Callable[[World, str], dict[str, Any]] = field(default=lambda world, name: {})
+    prepare: Callable[[World], None] = field(default=lambda world: None)
+    # What an accepted write must have changed.
+    check: Callable[[World, dict[str, Any], dict[str, Any]], None] = field(
+        default=lambda world, before, after: None
+    )
+
+
+def _pid(world: World) -> str:
+    return str(world.participant.external_id)
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _value(form_field: Any, obj: Model) -> str:
+    # Ask the form how it spells a choice, so the matrix follows the form's choice of
+    # key (primary key or external id).
+    return str(form_field.prepare_value(obj))
+
+
+def _end_world_enrolment(world: World) -> None:
+    Enrolment.objects.filter(participant=world.participant).update(
+        started_on=timezone.localdate() - dt.timedelta(days=30),
+        ended_on=timezone.localdate() - dt.timedelta(days=1),
+        discharge_reason="moved",
+    )
+
+
+def _local_now_minus(world: World, minutes: int) -> str:
+    """A datetime-local value in the organisation's time zone, as the form expects."""
+    when = timezone.localtime(
+        timezone.now() - dt.timedelta(minutes=minutes),
+        zoneinfo.ZoneInfo(world.org.timezone),
+    )
+    return when.strftime("%Y-%m-%dT%H:%M")
+
+
+def _one(model: type[Model], world: World) -> Model:
+    """The world's own record of this kind (the first one made)."""
+    return (
+        model.objects.filter(participant=world.participant)  # type: ignore[attr-defined]
+        .order_by("id")
+        .first()
+    )
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "caseload": Endpoint(lambda w: reverse("participants:caseload")),
+    "detail": Endpoint(lambda w: reverse("participants:detail", args=[_pid(w)])),
+    "timeline": Endpoint(lambda w: reverse("participants:timeline", args=[_pid(w)])),
+    "edit-page": Endpoint(lambda w: reverse("participants:edit", args=[_pid(w)])),
+    "create-page": Endpoint(lambda w: reverse("participants:create")),
+    "today": Endpoint(lambda w: reverse("care:today")),
+    "team": Endpoint(lambda w: reverse("workforce:team")),
+    "peer-caseload": Endpoint(
+        lambda w: reverse("workforce:peer-caseload", args=[w.user("alice").external_id])
+    ),
+    "overview": Endpoint(lambda w: reverse("care:overview")),
+    "audit": Endpoint(lambda w: reverse("core:audit")),
+    "edit": Endpoint(
+        lambda w: reverse("participants:edit", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "given_name": "Rosa",
+            "family_name": "Delgado",
+            "phone": "555-0199",
+            "gender": "woman",
+            "preferred_language": "es",
+            "primary_substances": ["opioids"],
+            "date_of_birth": "1988-04-12",
+            "email": w.participant.email,
+        },
+        check=lambda w, before, after: (
+            after["participant"]["phone"] == "555-0199"
+            and after["participant"]["gender"] == "woman"
+        ),
+    ),
+    "consent-create": Endpoint(
+        lambda w: reverse("participants:consent-create", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "kind": "disclosure",
+            "given_on": _today(),
+            "recipient": "Harbor Street Clinic",
+            "purpose": "Coordinate care",
+            "information": "Attendance",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["Consent"] == before["counts"]["Consent"] + 1
+        ),
+    ),
+    "consent-revoke": Endpoint(
+        lambda w: reverse(
+            "participants:consent-revoke",
+            args=[_pid(w), _one(Consent, w).external_id],  # type: ignore[attr-defined]
+        ),
+        "POST",
+        lambda w, name: {"revoked_on": _today()},
+        check=lambda w, before, after: after["consent_revoked_on"] is not None,
+    ),
+    "enrolment-create": Endpoint(
+        lambda w: reverse("participants:enrolment-create", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "program": _value(
+                EnrolmentForm(membership=w.members[name]).fields["program"], w.program
+            ),
+            "started_on": _today(),
+        },
+        # Every recorder shares program one; end the open enrolment there first.
+        prepare=_end_world_enrolment,
+        check=lambda w, before, after: (
+            after["counts"]["Enrolment"] == before["counts"]["Enrolment"] + 1
+        ),
+    ),
+    "enrolment-discharge": Endpoint(
+        lambda w: reverse(
+            "participants:enrolment-discharge",
+            args=[_pid(w), _one(Enrolment, w).external_id],  # type: ignore[attr-defined]
+        ),
+        "POST",
+        lambda w, name: {"ended_on": _today(), "discharge_reason": "goals_met"},
+        check=lambda w, before, after: after["enrolment_ended_on"] is not None,
+    ),
+    "encounter-create": Endpoint(
+        lambda w: reverse("care:encounter-create", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "type": "coaching",
+            "occurred_at": _local_now_minus(w, 90),
+            "duration_minutes": "25",
+            "modality": "in_person",
+            "topics": ["housing"],
+            "note": "Walked to the clinic together",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["Encounter"] == before["counts"]["Encounter"] + 1
+        ),
+    ),
+    "referral-create": Endpoint(
+        lambda w: reverse("care:referral-create", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "service": "housing",
+            "provider": "Hope Housing",
+            "made_on": _today(),
+        },
+        check=lambda w, before, after: (
+            after["counts"]["Referral"] == before["counts"]["Referral"] + 1
+        ),
+    ),
+    "referral-transition": Endpoint(
+        lambda w: reverse(
+            "care:referral-transition",
+            args=[_one(Referral, w).external_id],  # type: ignore[attr-defined]
+        ),
+        "POST",
+        lambda w, name: {"to_status": "accepted", "on": _today()},
+        check=lambda w, before, after: after["referral_status"] == "accepted",
+    ),
+    "treatment-start": Endpoint(
+        lambda w: reverse("care:treatment-start", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "type": "methadone",
+            "provider": "Harbor Street Clinic",
+            "started_on": _today(),
+        },
+        check=lambda w, before, after: (
+            after["counts"]["TreatmentEpisode"]
+            == before["counts"]["TreatmentEpisode"] + 1
+        ),
+    ),
+    "treatment-end": Endpoint(
+        lambda w: reverse(
+            "care:treatment-end",
+            args=[_one(TreatmentEpisode, w).external_id],  # type: ignore[attr-defined]
+        ),
+        "POST",
+        lambda w, name: {"ended_on": _today(), "end_reason": "completed"},
+        check=lambda w, before, after: after["treatment_ended_on"] is not None,
+    ),
+    "assignment-create": Endpoint(
+        lambda w: reverse("care:assignment-create", args=[_pid(w)]),
+        "POST",
+        lambda w, name: {
+            "peer": _value(
+                AssignmentForm(membership=w.members["sam"]).fields["peer"],
+                w.user("bob"),
+            )
+        },
+        check=lambda w, before, after: after["open_peers"] == ["bob"],
+    ),
+}
+
+
+def state(world: World) -> dict[str, Any]:
+    """Everything a write to the world's participant could change."""
+    p = Participant.objects.get(pk=world.participant.pk)
+    counts = row_counts()
+    # Reads are audited, so the audit log may grow on a refused request; it is
+    # checked by the audit tests, not here.
+    counts.pop("AuditEvent")
+    return {
+        "counts": counts,
+        "participant": {
+            name: getattr(p, name)
+            for name in (
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "phone",
+                "email",
+                "address",
+                "gender",
+                "preferred_language",
+                "primary_substances",
+                "last_contact_at",
+                "archived_at",
+                "name_index",
+            )
+        },
+        "consent_revoked_on": _one(Consent, world).revoked_on,  # type: ignore[attr-defined]
+        "enrolment_ended_on": _one(Enrolment, world).ended_on,  # type: ignore[attr-defined]
+        "referral_status": _one(Referral, world).status,  # type: ignore[attr-defined]
+        "treatment_ended_on": _one(TreatmentEpisode, world).ended_on,  # type: ignore[attr-defined]
+        "open_peers": sorted(
+            Assignment.objects.filter(
+                participant=world.participant, ended_at__isnull=True
+            ).values_list("peer__username", flat=True)
+        ),
+    }
+
+
+def test_the_table_covers_every_endpoint_and_persona():
+    assert set(EXPECTED) == set(ENDPOINTS)
+    for row in EXPECTED.values():
+        assert set(row) == set(PERSONAS)
+
+
+CASES = [(name, persona) for name in EXPECTED for persona in PERSONAS]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona"), CASES, ids=[f"{e}-{p or 'anonymous'}" for e, p in CASES]
+)
+def test_authorisation_matrix(world: World, endpoint: str, persona: str | None) -> None:
+    spec = ENDPOINTS[endpoint]
+    expected = EXPECTED[endpoint][persona]
+    spec.prepare(world)
+    client: Client = world.client_for(persona)
+    url = spec.url(world)
+    before = state(world)
+    if spec.method == "POST":
+        response = client.post(url, spec.data(world, persona or "alice"))
+    else:
+        response = client.get(url)
+    after = state(world)
+
+    # 1. The status code.
+    if expected == LOGIN:
+        assert response.status_code == 302, response.status_code
+        assert response["Location"].startswith(reverse("core:login"))
+    elif expected == HOME:
+        assert response.status_code == 302, response.status_code
+        assert response["Location"] in (reverse("core:home"), "/")
+    else:
+        body = response.content.decode(errors="replace")
+        assert response.status_code == expected, (
+            response.status_code,
+            body[:2000] if response.status_code == 400 else "",
+        )
+
+    # 2. No identifying data where the persona may not read it.
+    body = response.content.decode(errors="replace")
+    if persona not in SEES_IDENTIFYING:
+        for text in IDENTIFYING:
+            assert text not in body, f"{text!r} shown to {persona} on {endpoint}"
+    elif expected == OK and endpoint in SHOWS_NAME:
+        assert "Rosa" in body, f"positive control: Rosa missing on {endpoint}"
+
+    # 3. Nothing changed after a refused write; the accepted ones did write.
+    if spec.method == "POST":
+        if expected == DONE:
+            assert spec.check(world, before, after), (before, after)
+        else:
+            assert after == before
+
+
+def test_no_page_is_cached_by_the_browser(world: World) -> None:
+    client = world.client_for("alice")
+    for name in ("caseload", "detail", "timeline", "today"):
+        response = client.get(ENDPOINTS[name].url(world))
+        assert "no-store" in response.get("Cache-Control", ""), name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/participants/not-a-uuid/",
+        "/participants/00000000-0000-0000-0000-000000000000/",
+        "/participants/00000000-0000-0000-0000-000000000000/timeline/",
+        "/referrals/00000000-0000-0000-0000-000000000000/status/",
+    ],
+)
+def test_unknown_and_malformed_ids_are_404(world: World, path: str) -> None:
+    client = world.client_for("alice")
+    response = client.post(path) if "status" in path else client.get(path)
+    assert response.status_code == 404
+
+
+def test_child_of_another_participant_is_404(world: World) -> None:
+    """A consent id under a participant it does not belong to is not found."""
+    from alongside.care.tests.factories import AssignmentFactory
+    from alongside.core.tests.factories import (
+        ConsentFactory,
+        EnrolmentFactory,
+        ParticipantFactory,
+    )
+
+    other = ParticipantFactory(organisation=world.org)
+    EnrolmentFactory(participant=other, program=world.program)
+    AssignmentFactory(participant=other, peer=world.user("alice"))
+    consent = ConsentFactory(participant=other, recorded_by=world.user("alice"))
+    before = state(world)
+    response = world.client_for("alice").post(
+        reverse("participants:consent-revoke", args=[_pid(world), consent.external_id]),
+        {"revoked_on": _today()},
+    )
+    assert response.status_code == 404
+    consent.refresh_from_db()
+    assert consent.revoked_on is None
+    assert state(world) == before
