@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core.models import AuditEvent, Membership, User
@@ -17,7 +18,12 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update(
+        # AuthenticationForm only sets the widget's maxlength; without a validator an
+        # overlong name reaches django-axes, whose 255-character column then fails
+        # on PostgreSQL (a 500 instead of a form error).
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length or 150))
+        username.widget.attrs.update(
             {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
         )
         self.fields["password"].widget.attrs.update(

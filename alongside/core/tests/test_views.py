@@ -275,3 +275,9 @@ def test_audit_log_query_count_does_not_grow_with_data(world):
     small = _audit_queries(world, 3)
     large = _audit_queries(world, 30)
     assert small == large
+
+
+def test_an_overlong_username_is_a_form_error_not_a_server_error(world):
+    response = _login(Client(), "y" * 400, "wrong")
+    assert response.status_code == 200
+    assert 'id="id_username_error"' in response.content.decode()
