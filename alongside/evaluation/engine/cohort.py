@@ -71,6 +71,30 @@ class CohortSpec:
     # Not a column role: kept so a spec can describe itself in reports.
     description: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not isinstance(self.id, str) or not self.id:
+            problems.append("spec id must be a non-empty column name")
+        for role in ("group", "exposure", "time", "event", "weight"):
+            value = getattr(self, role)
+            if value is not None and (not isinstance(value, str) or not value):
+                problems.append(f"spec {role} must be a column name or None")
+        for role in ("covariates", "binary_outcomes", "continuous_outcomes"):
+            value = getattr(self, role)
+            # A bare string would be read letter by letter as column names.
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                problems.append(
+                    f"spec {role} must be a list or tuple of column names, got "
+                    f"{value!r}"
+                )
+                continue
+            if not all(isinstance(item, str) and item for item in value):
+                problems.append(f"spec {role} must hold non-empty column names")
+            # Frozen dataclass: normalise lists to tuples so specs stay hashable.
+            object.__setattr__(self, role, tuple(value))
+        if problems:
+            raise CohortError(problems)
+
     def roles(self) -> list[tuple[str, str]]:
         """Return (role, column) pairs for every declared column."""
         pairs: list[tuple[str, str]] = [("id", self.id)]

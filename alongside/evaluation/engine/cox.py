@@ -212,9 +212,12 @@ def _stratum_terms(
         g_dead[k] = mean_w * np.sum(keep[:, None] * xbars / denoms[:, None], axis=0)
         xbar_dead[k] = xbars.mean(axis=0)
         if want_info:
-            for j in range(m):
-                b = s2[k] - fractions[j] * d2[k]
-                info += mean_w * (b / denoms[j] - np.outer(xbars[j], xbars[j]))
+            # sum_j [(S2 - f_j D2) / denom_j - xbar_j xbar_j'], without a loop.
+            info += mean_w * (
+                s2[k] * np.sum(1 / denoms)
+                - d2[k] * np.sum(fractions / denoms)
+                - xbars.T @ xbars
+            )
     return {
         "loglik": loglik,
         "score": score,

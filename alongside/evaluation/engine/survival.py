@@ -568,24 +568,30 @@ class LogRankResult(Result):
 def _logrank_parts(
     time: np.ndarray, event: np.ndarray, codes: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed, expected and variance matrix for one stratum."""
-    event_times = np.unique(time[event == 1])
-    observed = np.zeros(k)
-    expected = np.zeros(k)
-    variance = np.zeros((k, k))
-    for t in event_times:
-        at_risk = time >= t
-        dies = at_risk & (time == t) & (event == 1)
-        y_k = np.bincount(codes[at_risk], minlength=k).astype(float)
-        d_k = np.bincount(codes[dies], minlength=k).astype(float)
-        y, d = y_k.sum(), d_k.sum()
-        observed += d_k
-        expected += d * y_k / y
-        if y > 1:
-            share = y_k / y
-            variance += (
-                d * (y - d) / (y - 1) * (np.diag(share) - np.outer(share, share))
-            )
+    """Observed, expected and variance matrix for one stratum.
+
+    Vectorised over distinct times: per-group risk sets are reverse cumulative sums
+    of per-time counts, so the cost is linear in the number of rows.
+    """
+    times, index = np.unique(time, return_inverse=True)
+    m = len(times)
+    all_k = np.zeros((m, k))
+    dead_k = np.zeros((m, k))
+    np.add.at(all_k, (index, codes), 1.0)
+    np.add.at(dead_k, (index, codes), event.astype(float))
+    y_k = np.cumsum(all_k[::-1], axis=0)[::-1]
+    keep = dead_k.sum(axis=1) > 0
+    y_k, d_k = y_k[keep], dead_k[keep]
+    y = y_k.sum(axis=1)
+    d = d_k.sum(axis=1)
+    share = y_k / y[:, None]
+    observed = d_k.sum(axis=0)
+    expected = (d[:, None] * share).sum(axis=0)
+    # Hypergeometric variance; a time with a single person at risk adds nothing.
+    factor = np.divide(d * (y - d), y - 1, out=np.zeros_like(y), where=y > 1)
+    variance = np.diag((factor[:, None] * share).sum(axis=0)) - np.einsum(
+        "t,ti,tj->ij", factor, share, share
+    )
     return observed, expected, variance
 
 

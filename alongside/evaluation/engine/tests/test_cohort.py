@@ -171,3 +171,22 @@ def test_it_refuses_an_accessor_for_an_undeclared_role() -> None:
     cohort = Cohort(_frame(), CohortSpec(id="person"))
     with pytest.raises(CohortError, match="declares no time column"):
         cohort.time()
+
+
+def test_its_spec_rejects_a_bare_string_of_covariates() -> None:
+    with pytest.raises(CohortError, match="spec covariates must be a list or tuple"):
+        CohortSpec(id="person", covariates="age")  # type: ignore[arg-type]
+
+
+def test_its_spec_names_every_bad_field() -> None:
+    with pytest.raises(CohortError) as caught:
+        CohortSpec(id="", time=3, binary_outcomes=(1,))  # type: ignore[arg-type]
+    assert len(caught.value.problems) == 3
+    assert "spec id must be a non-empty column name" in str(caught.value)
+    assert "spec time must be a column name or None" in str(caught.value)
+
+
+def test_its_spec_accepts_lists_and_keeps_them_as_tuples() -> None:
+    spec = CohortSpec(id="person", covariates=["age", "housing"])  # type: ignore[arg-type]
+    assert spec.covariates == ("age", "housing")
+    assert hash(spec)
