@@ -254,7 +254,7 @@ def participant_timeline(
                     when=value,
                     sort_key=(day, key_time, row.pk),
                     obj=row,
-                    extra=extra,
+                    extra=dict(extra),
                 )
             )
 
