@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from alongside.care.models import ReferralStatusChange
+from alongside.care.tests.factories import (
+    AssignmentFactory,
+    EncounterFactory,
+    ReferralFactory,
+    TreatmentEpisodeFactory,
+)
+from alongside.core.tests.factories import (
+    ConsentFactory,
+    EnrolmentFactory,
+    ParticipantFactory,
+)
+from alongside.participants import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_caseload_annotates_referrals_treatment_and_program(world):
+    row = selectors.caseload(world.members["alice"]).get()
+    assert row.open_referrals == 1
+    assert row.in_treatment is True
+    assert row.program_name == "ED Coaching"
+    assert row.contact_due_days == 3
+
+
+def test_caseload_counts_only_open_referrals_and_treatment(world):
+    world.participant.referrals.update(status="closed")
+    world.participant.treatment_episodes.update(
+        ended_on=timezone.localdate(), end_reason="completed"
+    )
+    row = selectors.caseload(world.members["alice"]).get()
+    assert row.open_referrals == 0
+    assert row.in_treatment is False
+
+
+def test_caseload_is_scoped_by_policy(world):
+    assert not selectors.caseload(world.members["bob"]).exists()
+    assert not selectors.caseload(world.members["oscar"]).exists()
+    assert not selectors.caseload(world.members["ada"]).exists()
+    assert selectors.caseload(world.members["sam"]).count() == 1
+
+
+def test_caseload_search_by_name_words_and_pseudonym(world):
+    alice = world.members["alice"]
+    assert selectors.caseload(alice, search="rosa").count() == 1
+    assert selectors.caseload(alice, search="DELGADO rosa").count() == 1
+    assert selectors.caseload(alice, search="Rosalind").count() == 0
+    prefix = world.participant.pseudonym[:4]
+    assert selectors.caseload(alice, search=prefix).count() == 1
+    assert selectors.caseload(alice, search="P-ZZZZZZZZ").count() == 0
+
+
+def test_caseload_name_search_is_not_offered_to_evaluators(world):
+    assert selectors.caseload(world.members["eve"], search="Rosa").count() == 0
+
+
+def test_caseload_orders_never_contacted_then_oldest_contact_first(world):
+    alice = world.members["alice"]
+    now = timezone.now()
+    recent, old = [ParticipantFactory(organisation=world.org) for _ in range(2)]
+    for p, when in ((recent, now), (old, now - dt.timedelta(days=9))):
+        p.last_contact_at = when
+        p.save()
+        AssignmentFactory(participant=p, peer=alice.user)
+    order = [p.pk for p in selectors.caseload(alice)]
+    assert order == [world.participant.pk, old.pk, recent.pk]
+
+
+def test_caseload_rows_flag_due_contacts(world):
+    p = selectors.caseload(world.members["alice"]).get()
+    p.last_contact_at = timezone.now() - dt.timedelta(days=1)
+    (row,) = selectors.caseload_rows([p])
+    assert row.days_since_contact == 1 and row.due is False
+    p.last_contact_at = timezone.now() - dt.timedelta(days=4)
+    (row,) = selectors.caseload_rows([p])
+    assert row.due is True
+
+
+def test_sort_by_name_orders_by_family_then_given_name(world):
+    people = [
+        ParticipantFactory(given_name="Zoe", family_name="Adams"),
+        ParticipantFactory(given_name="Amy", family_name="Brown"),
+        ParticipantFactory(given_name="Al", family_name="adams"),
+    ]
+    names = [p.given_name for p in selectors.sort_by_name(people)]
+    assert names == ["Al", "Zoe", "Amy"]
+
+
+def test_timeline_merges_every_kind_newest_first(world):
+    alice = world.user("alice")
+    p = world.participant
+    today = timezone.localdate()
+    episode = p.treatment_episodes.get()
+    episode.ended_on = today - dt.timedelta(days=1)
+    episode.end_reason = "completed"
+    episode.save()
+    consent = ConsentFactory(participant=p, recorded_by=alice, kind="disclosure")
+    consent.revoked_on = today
+    consent.save()
+    kinds = [e.kind for e in selectors.participant_timeline(p).entries]
+    assert set(kinds) == {
+        "encounter",
+        "referral",
+        "treatment_start",
+        "treatment_end",
+        "enrolment",
+        "consent",
+        "revocation",
+    }
+    keys = [e.sort_key for e in selectors.participant_timeline(p).entries]
+    assert keys == sorted(keys, reverse=True)
+
+
+def test_timeline_shows_each_encounters_own_topics_and_services(world):
+    alice = world.user("alice")
+    now = timezone.now()
+    EncounterFactory(
+        participant=world.participant,
+        program=world.program,
+        peer=alice,
+        occurred_at=now,
+        services=["naloxone"],
+    )
+    EncounterFactory(
+        participant=world.participant,
+        program=world.program,
+        peer=alice,
+        occurred_at=now - dt.timedelta(hours=1),
+        services=["transport"],
+    )
+    encounters = [
+        e
+        for e in selectors.participant_timeline(world.participant).entries
+        if e.kind == "encounter"
+    ]
+    assert encounters[0].extra["services"] == ["Naloxone kit"]
+    assert encounters[1].extra["services"] == ["Transport"]
+
+
+def test_timeline_pages_without_gaps_or_repeats(world):
+    alice = world.user("alice")
+    p = world.participant
+    now = timezone.now()
+    for i in range(12):
+        EncounterFactory(
+            participant=p,
+            program=world.program,
+            peer=alice,
+            occurred_at=now - dt.timedelta(days=i),
+        )
+        ReferralFactory(
+            participant=p,
+            program=world.program,
+            made_by=alice,
+            made_on=timezone.localdate() - dt.timedelta(days=i),
+        )
+    everything = selectors.participant_timeline(p, page=1, per_page=1000).entries
+    seen = []
+    page = 1
+    while True:
+        result = selectors.participant_timeline(p, page=page, per_page=7)
+        seen.extend((e.kind, e.obj.pk) for e in result.entries)
+        if not result.has_next:
+            break
+        page += 1
+    assert seen == [(e.kind, e.obj.pk) for e in everything]
+    assert len(seen) == len(set(seen))
+
+
+def test_timeline_runs_a_fixed_number_of_queries(world):
+    alice = world.user("alice")
+    p = world.participant
+
+    def queries(page):
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.participant_timeline(p, page=page, per_page=5)
+        return len(ctx.captured_queries)
+
+    small = queries(1)
+    for _ in range(20):
+        EncounterFactory(participant=p, program=world.program, peer=alice)
+        ReferralFactory(participant=p, program=world.program, made_by=alice)
+        TreatmentEpisodeFactory(participant=p, program=world.program)
+        EnrolmentFactory(participant=p, program=world.program_two)
+    assert queries(1) == small == queries(3) == 8
+    assert ReferralStatusChange.objects.count() > 20
+
+
+def test_participant_record_lists_active_consents_and_open_items(world):
+    p = world.participant
+    ConsentFactory(
+        participant=p,
+        kind="disclosure",
+        recipient="Harbor Street Clinic",
+        recorded_by=world.user("alice"),
+    )
+    expired = ConsentFactory(
+        participant=p,
+        kind="disclosure",
+        recipient="Old Clinic",
+        given_on=timezone.localdate() - dt.timedelta(days=90),
+        expires_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    record = selectors.participant_record(p)
+    assert record.participation_consent is not None
+    assert [c.recipient for c in record.disclosure_consents] == ["Harbor Street Clinic"]
+    assert expired in record.revocable_consents
+    assert record.peer == world.user("alice")
+    assert len(record.referrals) == 1
+    assert [h.to_status for h in record.referrals[0].history] == ["made"]
+    assert len(record.open_treatments) == 1
+    assert [e.program for e in record.open_enrolments] == [world.program]
