@@ -281,3 +281,87 @@ def test_an_overlong_username_is_a_form_error_not_a_server_error(world):
     response = _login(Client(), "y" * 400, "wrong")
     assert response.status_code == 200
     assert 'id="id_username_error"' in response.content.decode()
+
+
+# --- Django admin -----------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(world):
+    from alongside.core.tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "core/organisation",
+        "core/program",
+        "core/site",
+        "core/user",
+        "core/membership",
+        "core/auditevent",
+        "participants/participant",
+        "participants/consent",
+        "participants/enrolment",
+        "care/assignment",
+        "care/encounter",
+        "care/referral",
+        "care/treatmentepisode",
+        "workforce/peerprofile",
+    ],
+)
+def test_admin_changelists_open_and_show_no_names(world, superuser_client, model):
+    audit.record(
+        actor=world.user("alice"),
+        organisation=world.org,
+        action=AuditEvent.Action.VIEW,
+        target=world.participant,
+        participant_id=world.participant.external_id,
+    )
+    response = superuser_client.get(f"/django-admin/{model}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Rosa" not in body and "Delgado" not in body and "555-0142" not in body
+
+
+def test_admin_participant_page_shows_pseudonym_not_identifying_fields(
+    world, superuser_client
+):
+    url = f"/django-admin/participants/participant/{world.participant.pk}/change/"
+    response = superuser_client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert world.participant.pseudonym in body
+    assert "Rosa" not in body and "555-0142" not in body
+
+
+def test_admin_referral_page_shows_status_history_read_only(world, superuser_client):
+    referral = world.participant.referrals.get()
+    url = f"/django-admin/care/referral/{referral.pk}/change/"
+    response = superuser_client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Made" in body  # the first step of the status history
+    assert 'name="status_changes-0-to_status"' not in body  # not editable
+
+
+def test_admin_cannot_add_change_or_delete_audit_events(world, superuser_client):
+    event = audit.record(
+        actor=world.user("alice"), organisation=world.org, action="login"
+    )
+    assert superuser_client.get("/django-admin/core/auditevent/add/").status_code == 403
+    delete = f"/django-admin/core/auditevent/{event.pk}/delete/"
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    change = f"/django-admin/core/auditevent/{event.pk}/change/"
+    superuser_client.post(change, {"action": "view"})
+    assert AuditEvent.objects.get(pk=event.pk).action == "login"
+
+
+def test_admin_cannot_add_participants(world, superuser_client):
+    url = "/django-admin/participants/participant/add/"
+    assert superuser_client.get(url).status_code == 403

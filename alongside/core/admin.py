@@ -1,0 +1,128 @@
+"""Django admin for administrators: organisations, programs, sites, users, roles, and
+the audit log (read-only).
+
+Clinical records are shown read-only elsewhere (participants, care): their writes go
+through services, which validate and audit them; the admin would bypass both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core.models import (
+    AuditEvent,
+    Membership,
+    Organisation,
+    Program,
+    Site,
+    User,
+)
+
+
+class ReadOnlyAdminMixin:
+    """View-only: no adding, changing or deleting through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("external_id", "created_at")
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+    fields = ("name",)
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation", "contact_due_days", "created_at")
+    list_filter = ("organisation",)
+    list_select_related = ("organisation",)
+    search_fields = ("name",)
+    readonly_fields = ("external_id", "created_at")
+    inlines = (SiteInline,)
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "program")
+    list_filter = ("program__organisation",)
+    list_select_related = ("program",)
+    search_fields = ("name", "program__name")
+    readonly_fields = ("external_id",)
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    fields = ("organisation", "role", "programs", "supervisor", "is_active")
+    filter_horizontal = ("programs",)
+    autocomplete_fields = ("supervisor",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
+    readonly_fields = ("external_id", "last_login", "date_joined")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Identifier"), {"fields": ("external_id",)}),
+    )
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organisation", "role", "supervisor", "is_active")
+    list_filter = ("organisation", "role", "is_active")
+    list_select_related = ("user", "organisation", "supervisor")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user", "supervisor")
+    filter_horizontal = ("programs",)
+    readonly_fields = ("external_id", "created_at")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The append-only audit log: readable, never added to, changed or deleted here."""
+
+    list_display = (
+        "created_at",
+        "organisation",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "request_id",
+    )
+    list_filter = ("action", "organisation", "target_type")
+    list_select_related = ("organisation", "actor")
+    search_fields = ("target_id", "request_id", "participant_id", "actor__username")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    actions = None
+    show_full_result_count = False
