@@ -1,0 +1,184 @@
+"""A page's SQL query count does not grow with the number of rows it shows.
+
+Each test measures one page at a small and at a larger data size and asserts the same
+number of queries (NetBox's and healthchecks' habit). The data is what the page
+lists: participants assigned to alice (so in sam's team and maria's program), each
+with contacts, referrals with history and treatment episodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from alongside.care.tests.factories import (
+    AssignmentFactory,
+    EncounterFactory,
+    ReferralFactory,
+    TreatmentEpisodeFactory,
+)
+from alongside.conftest import World
+from alongside.core import audit
+from alongside.core.models import AuditEvent
+from alongside.core.tests.factories import (
+    ConsentFactory,
+    EnrolmentFactory,
+    ParticipantFactory,
+)
+from alongside.participants.models import Participant
+
+SMALL, LARGE = 5, 40
+
+
+def add_participants(world: World, n: int) -> None:
+    """`n` more participants on alice's caseload, each with a little history."""
+    alice = world.user("alice")
+    now = timezone.now()
+    for i in range(n):
+        p = ParticipantFactory(
+            organisation=world.org,
+            # Half are due a contact, half are not; some have never been contacted.
+            last_contact_at=None if i % 3 == 0 else now - dt.timedelta(days=i % 9),
+        )
+        EnrolmentFactory(participant=p, program=world.program, recorded_by=alice)
+        if i % 2:
+            EnrolmentFactory(
+                participant=p, program=world.program_two, recorded_by=alice
+            )
+        AssignmentFactory(participant=p, peer=alice)
+        for _ in range(2):
+            EncounterFactory(participant=p, program=world.program, peer=alice)
+        ReferralFactory(
+            participant=p,
+            program=world.program,
+            made_by=alice,
+            status=("made", "accepted", "connected", "no_show")[i % 4],
+        )
+        TreatmentEpisodeFactory(participant=p, program=world.program, recorded_by=alice)
+
+
+def add_history(world: World, n: int) -> None:
+    """`n` more timeline entries of each kind for the world's participant."""
+    alice = world.user("alice")
+    p = world.participant
+    for i in range(n):
+        EncounterFactory(
+            participant=p,
+            program=world.program,
+            peer=alice,
+            occurred_at=timezone.now() - dt.timedelta(hours=3 + i),
+        )
+        ReferralFactory(participant=p, program=world.program, made_by=alice)
+        TreatmentEpisodeFactory(
+            participant=p,
+            program=world.program,
+            recorded_by=alice,
+            ended_on=timezone.localdate(),
+            end_reason="completed",
+        )
+        ConsentFactory(participant=p, recorded_by=alice)
+        audit.record(
+            actor=alice,
+            organisation=world.org,
+            action=AuditEvent.Action.VIEW,
+            target=p,
+            participant_id=p.external_id,
+        )
+
+
+def count_queries(client: Client, url: str) -> int:
+    client.get(url)  # warm up: session, content types, template caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def queries_at_two_sizes(world: World, persona: str, url: str, grow) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    client = world.client_for(persona)
+    grow(world, SMALL)
+    small = count_queries(client, url)
+    grow(world, LARGE - SMALL)
+    large = count_queries(client, url)
+    return small, large
+
+
+PAGES = [
+    ("today", "alice", lambda w: reverse("care:today"), add_participants),
+    ("caseload", "alice", lambda w: reverse("participants:caseload"), add_participants),
+    (
+        "caseload-manager",
+        "maria",
+        lambda w: reverse("participants:caseload"),
+        add_participants,
+    ),
+    (
+        "caseload-evaluator",
+        "eve",
+        lambda w: reverse("participants:caseload"),
+        add_participants,
+    ),
+    ("team", "sam", lambda w: reverse("workforce:team"), add_participants),
+    (
+        "peer-caseload",
+        "sam",
+        lambda w: reverse(
+            "workforce:peer-caseload", args=[w.user("alice").external_id]
+        ),
+        add_participants,
+    ),
+    ("overview", "maria", lambda w: reverse("care:overview"), add_participants),
+    (
+        "overview-suppressed",
+        "eve",
+        lambda w: reverse("care:overview"),
+        add_participants,
+    ),
+    (
+        "participant",
+        "alice",
+        lambda w: reverse("participants:detail", args=[w.participant.external_id]),
+        add_history,
+    ),
+    (
+        "participant-evaluator",
+        "eve",
+        lambda w: reverse("participants:detail", args=[w.participant.external_id]),
+        add_history,
+    ),
+    (
+        "timeline",
+        "alice",
+        lambda w: reverse("participants:timeline", args=[w.participant.external_id]),
+        add_history,
+    ),
+    ("audit", "ada", lambda w: reverse("core:audit"), add_history),
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "persona", "url", "grow"), PAGES, ids=[p[0] for p in PAGES]
+)
+def test_query_count_does_not_grow_with_data(world, page, persona, url, grow):
+    small, large = queries_at_two_sizes(world, persona, url(world), grow)
+    assert small == large, f"{page}: {small} queries at {SMALL}, {large} at {LARGE}"
+
+
+def test_the_larger_size_is_really_on_the_pages(world):
+    # Guard against a vacuous pass: the rows the tests add are the rows pages show.
+    add_participants(world, LARGE)
+    assert (
+        Participant.objects.filter(
+            assignments__peer=world.user("alice"), assignments__ended_at=None
+        ).count()
+        == LARGE + 1
+    )
+    body = world.client_for("alice").get(reverse("participants:caseload")).content
+    newest = Participant.objects.order_by("-id").first()
+    assert newest is not None and newest.pseudonym.encode() in body
