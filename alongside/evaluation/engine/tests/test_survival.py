@@ -223,3 +223,29 @@ def test_logrank_rejects_missing_group_labels() -> None:
 def test_logrank_rejects_strata_of_the_wrong_length() -> None:
     with pytest.raises(ValueError, match="strata has 2 values but time has 3"):
         logrank_test([1, 2, 3], [1, 0, 1], ["a", "b", "b"], strata=[1, 2])
+
+
+def test_kaplan_meier_by_group_rejects_a_group_of_the_wrong_length() -> None:
+    with pytest.raises(
+        ValueError, match="kaplan_meier_by_group: group has 2 values but time has 3"
+    ):
+        kaplan_meier_by_group([1, 2, 3], [1, 0, 1], ["a", "b"])
+
+
+def test_kaplan_meier_rejects_an_unknown_confidence_type() -> None:
+    with pytest.raises(ValueError, match="kaplan_meier: conf_type must be one of"):
+        kaplan_meier([1, 2, 3], [1, 0, 1], conf_type="arcsin")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("conf_type", ["log", "plain"])
+def test_other_confidence_types_match_lifelines_free_formulas(conf_type: str) -> None:
+    time, event, _ = _data()
+    result = kaplan_meier(time, event, conf_type=conf_type)  # type: ignore[arg-type]
+    z = 1.959963984540054
+    se_log = result.std_err / result.survival
+    finite = result.survival > 0
+    if conf_type == "log":
+        expected = result.survival * np.exp(-z * se_log)
+    else:
+        expected = np.maximum(result.survival - z * result.std_err, 0)
+    assert np.allclose(result.lower[finite], expected[finite])
