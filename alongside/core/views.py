@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +40,38 @@ _HOME_PAGES = (
     ("program.overview", "care:overview"),
     ("audit.view", "core:audit"),
 )
+
+
+@dataclass
+class CountlessPage:
+    """A page of a list too long to count on every view (the audit log grows without
+    end): one query fetches one row more than the page to learn if there is a next."""
+
+    object_list: list[Any]
+    number: int
+    has_next: bool
+
+    @classmethod
+    def of(cls, qs: QuerySet[Any], page: str | None, size: int) -> CountlessPage:
+        try:
+            number = max(int(page or 1), 1)
+        except ValueError:
+            number = 1
+        start = (number - 1) * size
+        rows = list(qs[start : start + size + 1])
+        return cls(rows[:size], number, len(rows) > size)
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 def _membership(request: HttpRequest) -> Membership | None:
@@ -173,7 +207,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         )
         if unknown_participant:
             events = events.none()
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountlessPage.of(events, request.GET.get("page"), AUDIT_PAGE_SIZE)
     return render(
         request,
         "core/audit.html",
