@@ -18,6 +18,10 @@ Example::
     fit = cox_ph(days, relapsed, frame[["peer", "age"]], ties="efron",
                  strata=site, weights=iptw)
     fit.table()  # term, coef, hazard ratio with CI, p
+
+:func:`proportional_hazards_test` checks the proportional hazards assumption with
+the Grambsch-Therneau test on scaled Schoenfeld residuals (R's ``cox.zph`` before
+survival 3.0, and lifelines' ``proportional_hazard_test``).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from .results import (
 )
 from .survival import check_survival_inputs
 
-__all__ = ["CoxResult", "cox_ph"]
+__all__ = ["CoxResult", "PHTestResult", "cox_ph", "proportional_hazards_test"]
 
 Ties = Literal["efron", "breslow"]
 
@@ -454,3 +458,160 @@ def cox_ph(
             "estimated weights; use robust=True."
         )
     return result
+
+
+# ------------------------------------------------------ proportional hazards
+
+
+@dataclass(kw_only=True)
+class PHTestResult(Result):
+    """Grambsch-Therneau test of proportional hazards, per term and global.
+
+    A small p-value means the term's hazard ratio changes with time (e.g. an effect
+    that wears off), so a single hazard ratio misdescribes it.
+    """
+
+    terms: list[str]
+    chi_square: np.ndarray
+    p_value: np.ndarray
+    correlation: np.ndarray
+    global_chi_square: float
+    global_df: int
+    global_p_value: float
+    transform: str
+    events: int
+
+    def table(self) -> pd.DataFrame:
+        """One row per term: correlation with time, chi-square (1 df), p."""
+        return pd.DataFrame(
+            {
+                "term": self.terms,
+                "correlation": self.correlation,
+                "chi_square": self.chi_square,
+                "p_value": self.p_value,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the event count is suppressed when below 11."""
+        payload = super().to_dict()
+        warnings = list(self.warnings)
+        payload["events"] = suppress_count(self.events, warnings, label="events")
+        payload["warnings"] = warnings
+        payload["table"] = to_jsonable(self.table())
+        return payload
+
+
+_TRANSFORMS = ("km", "rank", "identity")
+
+
+def proportional_hazards_test(
+    time: ArrayLike,
+    event: ArrayLike,
+    covariates: Any,
+    *,
+    names: list[str] | None = None,
+    ties: Ties = "efron",
+    strata: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    transform: str = "km",
+) -> PHTestResult:
+    """Test proportional hazards for each covariate of a Cox model, and globally.
+
+    Fits the model with :func:`cox_ph`, then correlates the scaled Schoenfeld
+    residuals with a transform of time: ``"km"`` (1 - Kaplan-Meier, left-continuous,
+    R's default), ``"rank"`` or ``"identity"``. Uses the model-based variance, as
+    R's test does.
+    """
+    func = "proportional_hazards_test"
+    if transform not in _TRANSFORMS:
+        raise ValueError(
+            f"{func}: transform must be one of {_TRANSFORMS}, got {transform!r}"
+        )
+    fit = cox_ph(
+        time,
+        event,
+        covariates,
+        names=names,
+        ties=ties,
+        strata=strata,
+        weights=weights,
+        robust=False,
+    )
+    time_a, event_a, w, extra = check_survival_inputs(
+        time, event, func=func, weights=weights, extra={"strata": strata}
+    )
+    n = len(time_a)
+    x, _ = design_matrix(covariates, names, n, func, length_of="time")
+    stratum = extra.get("strata", np.zeros(n, dtype=int))
+    centred = x - np.average(x, axis=0, weights=w)
+    blocks = _strata(time_a, event_a, centred, w, stratum)
+    _, _, _, parts = _fit_terms(blocks, fit.coef, ties)
+    death_times: list[np.ndarray] = []
+    residuals: list[np.ndarray] = []
+    for block, part in zip(blocks, parts, strict=True):
+        dead = block.event == 1
+        # Schoenfeld residual: covariate minus its risk-weighted mean at that death
+        # (Efron-averaged for tied deaths, as R computes it).
+        residuals.append(block.x[dead] - part["xbar_dead"][block.group[dead]])
+        death_times.append(time_a[block.rows[dead]])
+    resid = np.vstack(residuals)
+    times = np.concatenate(death_times)
+    deaths = len(times)
+    if transform == "identity":
+        g = times.astype(float)
+    elif transform == "rank":
+        g = stats.rankdata(times)
+    else:
+        g = 1 - _left_km(time_a, event_a, times)
+    centred_g = g - g.mean()
+    cov = fit.cov  # model-based (robust=False above)
+    scaled = deaths * resid @ cov
+    sum_g2 = float(np.sum(centred_g**2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi_square = (centred_g @ scaled) ** 2 / (deaths * np.diag(cov) * sum_g2)
+        correlation = np.array(
+            [
+                np.corrcoef(centred_g, scaled[:, j])[0, 1]
+                if np.ptp(scaled[:, j]) > 0
+                else np.nan
+                for j in range(scaled.shape[1])
+            ]
+        )
+    unscaled = centred_g @ resid
+    global_chi = float(unscaled @ cov @ unscaled * deaths / sum_g2)
+    p = len(fit.terms)
+    result = PHTestResult(
+        method=f"Proportional hazards test (Grambsch-Therneau, {transform} time)",
+        n=n,
+        terms=fit.terms,
+        chi_square=chi_square,
+        p_value=stats.chi2.sf(chi_square, 1),
+        correlation=correlation,
+        global_chi_square=global_chi,
+        global_df=p,
+        global_p_value=float(stats.chi2.sf(global_chi, p)),
+        transform=transform,
+        events=deaths,
+        caveats=[
+            "A non-significant test is not proof of proportional hazards, "
+            "especially with few events; look at the curves too.",
+        ],
+    )
+    for message in fit.warnings:
+        result.warn(message)
+    if weights is not None:
+        result.warn(
+            "Weighted model: the test uses unweighted residuals and is approximate."
+        )
+    return result
+
+
+def _left_km(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Left-continuous Kaplan-Meier (survival just before each of ``at``)."""
+    times, index = np.unique(time, return_inverse=True)
+    deaths = np.bincount(index, weights=event, minlength=len(times))
+    at_risk = np.cumsum(np.bincount(index, minlength=len(times))[::-1])[::-1]
+    survival = np.cumprod(1 - deaths / at_risk)
+    before = np.concatenate([[1.0], survival])
+    return before[np.searchsorted(times, at, side="left")]

@@ -232,3 +232,43 @@ def test_it_rejects_malformed_input(
 def test_it_rejects_data_without_events() -> None:
     with pytest.raises(ValueError, match="cox_ph: event has no events"):
         cox_ph([1, 2, 3], [0, 0, 0], [0.0, 1.0, 2.0])
+
+
+def _waning_effect(n: int = 400) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Untied times; the effect of ``peer`` reverses after 50 days (not PH)."""
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"age": rng.normal(size=n), "peer": rng.integers(0, 2, n) * 1.0})
+    t = rng.exponential(100 * np.exp(-0.5 * x["age"].to_numpy()), n)
+    peer = x["peer"].to_numpy() == 1
+    t = np.where(peer, np.where(t < 50, t * 0.5, t * 1.5), t)
+    censor = rng.uniform(20, 400, n)
+    return np.minimum(t, censor), (t <= censor).astype(int), x
+
+
+@pytest.mark.parametrize("transform", ["rank", "identity"])
+def test_ph_test_matches_lifelines(transform: str) -> None:
+    from lifelines.statistics import proportional_hazard_test
+
+    time, event, x = _waning_effect()
+    frame = x.assign(T=time, E=event)
+    fitter = CoxPHFitter().fit(frame, "T", "E")
+    theirs = proportional_hazard_test(fitter, frame, time_transform=transform)
+    ours = cox_module.proportional_hazards_test(time, event, x, transform=transform)
+    assert np.allclose(ours.chi_square, theirs.test_statistic.to_numpy(), rtol=1e-6)
+
+
+def test_ph_test_flags_a_waning_effect_but_not_a_constant_one() -> None:
+    time, event, x = _waning_effect()
+    result = cox_module.proportional_hazards_test(time, event, x)
+    table = result.table().set_index("term")
+    assert table.loc["peer", "p_value"] < 0.01
+    assert table.loc["age", "p_value"] > 0.05
+    assert result.global_df == 2
+    assert json.loads(json.dumps(result.to_dict()))["transform"] == "km"
+
+
+def test_ph_test_rejects_an_unknown_transform() -> None:
+    with pytest.raises(ValueError, match="proportional_hazards_test: transform"):
+        cox_module.proportional_hazards_test(
+            [1, 2, 3, 4], [1, 0, 1, 1], [0.0, 1.0, 0.0, 1.0], transform="log"
+        )
