@@ -176,3 +176,8 @@ __all__ = [
     "suppress_table",
     "to_jsonable",
 ]
+
+# Appended by the survival/regression owner: proportional hazards check for cox_ph.
+from .cox import PHTestResult, proportional_hazards_test
+
+__all__ += ["PHTestResult", "proportional_hazards_test"]
