@@ -243,7 +243,8 @@ def fit_propensity(
     x, terms = design_matrix(frame, covariate_list)
     a = frame[treatment].to_numpy(dtype=float)
     result_warnings: list[str] = []
-    if np.linalg.matrix_rank(x) < x.shape[1]:
+    # Rank of X'X (p x p) rather than of X (n x p): same answer, far cheaper.
+    if np.linalg.matrix_rank(x.T @ x) < x.shape[1]:
         raise ValueError(
             f"{func}: covariates are collinear (a column is constant or a "
             "combination of others); drop redundant covariates"
