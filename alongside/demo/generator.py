@@ -762,6 +762,7 @@ def _encounter(
     `frac` is how far through the participant's contacts this one is: later contacts
     shift towards calls and texts.
     """
+    etype: str
     if first:
         etype = (
             EncounterType.ED_BEDSIDE
@@ -1318,7 +1319,7 @@ class _Writer:
         encrypted = [isinstance(f, crypto.EncryptedTextField) for f in meta_fields]
         as_json = [isinstance(f, models.JSONField) for f in meta_fields]
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in meta_fields)  # type: ignore[union-attr]
+        columns = ", ".join(quote(f.column) for f in meta_fields)  # type: ignore[union-attr,arg-type]
         sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             for row in rows:
