@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
@@ -129,7 +130,7 @@ def check_survival_inputs(
         array = as_1d_array(values, name=name, func=func, numeric=False)
         if len(array) != n:
             problems.append(f"{name} has {len(array)} values but time has {n}")
-        elif any(v is None or (isinstance(v, float) and np.isnan(v)) for v in array):
+        elif pd.isna(array).any():
             problems.append(f"{name} has missing value(s)")
         extras[name] = array
     if problems:
@@ -440,7 +441,7 @@ def kaplan_meier(
             result.upper_at(at_array),
             strict=True,
         ):
-            row.update({"survival": s, "lower": lo, "upper": hi})
+            row.update({"survival": float(s), "lower": float(lo), "upper": float(hi)})
         result.at_times = rows
     return result
 

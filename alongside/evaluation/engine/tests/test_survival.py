@@ -10,6 +10,7 @@ import json
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test as lifelines_logrank
@@ -249,3 +250,9 @@ def test_other_confidence_types_match_lifelines_free_formulas(conf_type: str) ->
     else:
         expected = np.maximum(result.survival - z * result.std_err, 0)
     assert np.allclose(result.lower[finite], expected[finite])
+
+
+def test_logrank_rejects_pandas_missing_group_labels() -> None:
+    group = pd.Series(["a", pd.NA, "b"], dtype="string")
+    with pytest.raises(ValueError, match="logrank_test: group has missing"):
+        logrank_test([1, 2, 3], [1, 0, 1], group)
