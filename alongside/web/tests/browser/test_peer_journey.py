@@ -1,0 +1,140 @@
+"""A peer's day in a real browser, a supervisor's team, and an outsider's 404.
+
+The world's participant (Rosa Delgado) is assigned to alice; sam supervises alice;
+oscar works for another organisation. Screenshots of the key pages are saved for the
+docs (see conftest.py for where).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from alongside.care.models import Encounter, Referral
+from alongside.conftest import PASSWORD, World
+from alongside.web.tests.browser.conftest import PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+NOTE = "Walked over to the clinic together; she asked about evening groups."
+
+
+def sign_in(page: Any, username: str) -> None:
+    page.goto(reverse("core:login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+    assert "/login/" not in page.url, page.content()[:500]
+
+
+def test_peer_logs_a_contact_and_closes_a_referral_loop(
+    world: World, new_page: Any, screenshot: Any
+) -> None:
+    page = new_page()
+    page.goto(reverse("core:login"))
+    screenshot(page, "login")
+    sign_in(page, "alice")
+
+    # Today: Rosa is due a contact (never contacted, program interval 3 days).
+    page.goto(reverse("care:today"))
+    assert page.locator("#today-heading").is_visible()
+    assert page.locator("#due-contacts").get_by_text("Rosa Delgado").count() == 1
+    screenshot(page, "today")
+
+    # Caseload, then the participant.
+    page.goto(reverse("participants:caseload"))
+    row = page.locator(f"#row-{world.participant.pseudonym}")
+    assert "Rosa" in row.inner_text()
+    screenshot(page, "caseload")
+    with page.expect_navigation():
+        row.get_by_role("link").first.click()
+    detail_url = page.url
+    assert str(world.participant.external_id) in detail_url
+    assert page.locator("#participant-name").inner_text() == "Rosa Delgado"
+    screenshot(page, "participant")
+
+    # Log a contact: htmx swaps the form and the timeline, the page does not reload.
+    page.evaluate("window.__marker = 1")
+    page.select_option("#encounter-type", "coaching")
+    page.select_option("#encounter-modality", "in_person")
+    page.fill("#encounter-duration_minutes", "40")
+    page.fill("#encounter-note", NOTE)
+    page.click("#encounter-submit")
+    page.locator("#timeline .note", has_text=NOTE).wait_for()
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
+    assert page.url == detail_url
+    assert page.locator("#encounter-status").is_visible()  # "Contact logged."
+    assert page.input_value("#encounter-note") == ""  # a blank form for the next one
+    assert page.js_errors == []
+    # Notes are encrypted, so find the newest contact and compare in Python.
+    encounter = Encounter.objects.filter(participant=world.participant).latest("id")
+    assert encounter.note == NOTE
+    assert encounter.peer == world.user("alice") and encounter.duration_minutes == 40
+    screenshot(page, "participant-contact-logged")
+
+    # Move the referral along the loop: made → accepted → connected.
+    referral = Referral.objects.get(participant=world.participant)
+    for status, label in (("accepted", "Accepted"), ("connected", "Connected")):
+        details = page.locator("#referrals")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        form = page.locator(f"#referral-{referral.external_id}-form")
+        form.locator("select[name=to_status]").select_option(status)
+        with page.expect_navigation():
+            form.get_by_role("button").click()
+        item = page.locator(f"#referral-{referral.external_id}")
+        assert (item.locator(".badge").first.text_content() or "").strip() == label
+        referral.refresh_from_db()
+        assert referral.status == status
+    assert list(
+        referral.status_changes.order_by("id").values_list("to_status", flat=True)
+    ) == ["made", "accepted", "connected"]
+    assert page.js_errors == []
+
+
+def test_supervisor_sees_the_team(world: World, new_page: Any, screenshot: Any) -> None:
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto(reverse("workforce:team"))
+    table = page.locator("#team-table")
+    alice_row = table.locator(f"#peer-{world.user('alice').external_id}")
+    assert alice_row.is_visible()
+    assert alice_row.locator("[data-figure=caseload]").inner_text().startswith("1")
+    assert table.locator(f"#peer-{world.user('bob').external_id}").count() == 0
+    screenshot(page, "team")
+    with page.expect_navigation():
+        alice_row.get_by_role("link").click()
+    assert re.search(str(world.user("alice").external_id), page.url)
+    assert "Rosa" in page.content()
+    screenshot(page, "peer-caseload")
+
+
+def test_program_manager_sees_the_overview(
+    world: World, new_page: Any, screenshot: Any
+) -> None:
+    page = new_page()
+    sign_in(page, "maria")
+    response = page.goto(reverse("care:overview"))
+    assert response is not None and response.status == 200
+    assert "ED Coaching" in page.content()
+    screenshot(page, "overview")
+
+
+def test_outsider_gets_404_for_the_participant(world: World, new_page: Any) -> None:
+    page = new_page(PHONE)
+    sign_in(page, "oscar")
+    url = reverse("participants:detail", args=[world.participant.external_id])
+    response = page.goto(url)
+    assert response is not None and response.status == 404
+    body = page.content()
+    for text in ("Rosa", "Delgado", "555-0142"):
+        assert text not in body
+    # The same as an id that does not exist at all.
+    unknown = page.goto(
+        reverse("participants:detail", args=["00000000-0000-0000-0000-000000000000"])
+    )
+    assert unknown is not None and unknown.status == 404
