@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -279,8 +280,8 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
     ids = [p.pk for p in programs]
     window_start = now.date() - dt.timedelta(days=CONNECTION_WINDOW_DAYS)
 
-    enrolments = {
-        row["program_id"]: row
+    enrolments: dict[int, dict[str, Any]] = {
+        row["program_id"]: dict(row)
         for row in Enrolment.objects.filter(program_id__in=ids)
         .values("program_id")
         .annotate(
@@ -295,8 +296,8 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
         )
         .order_by()
     }
-    encounters = {
-        row["program_id"]: row
+    encounters: dict[int, dict[str, Any]] = {
+        row["program_id"]: dict(row)
         for row in Encounter.objects.filter(
             program_id__in=ids, occurred_at__gte=month_start, occurred_at__lt=next_month
         )
@@ -359,7 +360,7 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
                 naloxone_month=fig(encounters.get(p.pk, {}).get("naloxone")),
                 in_treatment=fig(treatment.get(p.pk)),
                 referrals_by_status=[
-                    (label, fig(statuses.get(value)))
+                    (str(label), fig(statuses.get(value)))
                     for value, label in ReferralStatus.choices
                 ],
                 referrals_window=made,

@@ -90,7 +90,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
     readonly_fields = ("external_id", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Identifier"), {"fields": ("external_id",)}),
     )
     inlines = (MembershipInline,)

@@ -22,7 +22,8 @@ class LoginForm(AuthenticationForm):
         # overlong name reaches django-axes, whose 255-character column then fails
         # on PostgreSQL (a 500 instead of a form error).
         username = self.fields["username"]
-        username.validators.append(MaxLengthValidator(username.max_length or 150))
+        limit = getattr(username, "max_length", None) or 150
+        username.validators.append(MaxLengthValidator(limit))
         username.widget.attrs.update(
             {"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
         )

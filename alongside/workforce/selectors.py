@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -65,8 +66,8 @@ def team_overview(membership: Membership) -> list[TeamRow]:
     stale_q = Q(participant__last_contact_at__isnull=True) | Q(
         participant__last_contact_at__lt=now - dt.timedelta(days=STALE_DAYS)
     )
-    figures = {
-        row["peer_id"]: row
+    figures: dict[int, dict[str, Any]] = {
+        row["peer_id"]: dict(row)
         for row in Assignment.objects.filter(
             peer_id__in=user_ids,
             ended_at__isnull=True,
@@ -98,7 +99,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
     }
     rows = []
     for m in members:
-        f = figures.get(m.user_id, {})
+        f: dict[str, Any] = figures.get(m.user_id, {})
         rows.append(
             TeamRow(
                 user=m.user,
