@@ -33,7 +33,7 @@ class _Outer(Result):
     count: np.int64
     table: pd.DataFrame
     inner: _Inner
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[object, object] = field(default_factory=dict)
 
 
 def test_to_dict_is_json_serialisable_with_numpy_nan_and_nested_results() -> None:
