@@ -258,6 +258,22 @@ class Overview:
     suppress_small_cells: bool
 
 
+def _complementary(
+    cells: list[tuple[str, Figure]], *, total_shown: bool
+) -> list[tuple[str, Figure]]:
+    """Secondary suppression: when the total is shown and only one cell is hidden,
+    the total minus the others would reveal it, so hide the next smallest cell too."""
+    hidden = [i for i, (_, f) in enumerate(cells) if f.suppressed]
+    if not total_shown or len(hidden) != 1:
+        return cells
+    others = [i for i, (_, f) in enumerate(cells) if not f.suppressed and f.value > 0]
+    if others:
+        i = min(others, key=lambda j: cells[j][1].value)
+        label, f = cells[i]
+        cells[i] = (label, Figure(f.value, True))
+    return cells
+
+
 def _month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     nxt = (start + dt.timedelta(days=32)).replace(day=1)
@@ -359,10 +375,13 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
                 contacts_month=fig(encounters.get(p.pk, {}).get("contacts")),
                 naloxone_month=fig(encounters.get(p.pk, {}).get("naloxone")),
                 in_treatment=fig(treatment.get(p.pk)),
-                referrals_by_status=[
-                    (str(label), fig(statuses.get(value)))
-                    for value, label in ReferralStatus.choices
-                ],
+                referrals_by_status=_complementary(
+                    [
+                        (str(label), fig(statuses.get(value)))
+                        for value, label in ReferralStatus.choices
+                    ],
+                    total_shown=not made.suppressed,
+                ),
                 referrals_window=made,
                 referrals_connected=conn,
                 connection_rate=rate,

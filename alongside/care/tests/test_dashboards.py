@@ -323,3 +323,27 @@ def test_overview_query_count_does_not_grow_with_data(world):
     small = _queries(client, url)
     _grow_caseload(world, 30)
     assert _queries(client, url) == small
+
+
+def test_overview_hides_a_second_status_cell_when_one_alone_would_be_revealed(world):
+    alice = world.user("alice")
+    p = world.participant
+    # 1 made (from the world) and 12 closed: total 13 shown, "made" suppressed, so
+    # "closed" must be hidden too or 13 - 12 would give "made" away.
+    for _ in range(12):
+        ReferralFactory(
+            participant=p,
+            program=world.program,
+            made_by=alice,
+            status=ReferralStatus.CLOSED,
+        )
+    f = _figures(world, "eve")[world.program.pk]
+    cells = dict((label, fig) for label, fig in f.referrals_by_status)
+    assert str(f.referrals_window) == "13"
+    assert cells[ReferralStatus.MADE.label].suppressed
+    assert cells[ReferralStatus.CLOSED.label].suppressed
+    assert str(cells[ReferralStatus.DECLINED.label]) == "0"
+    # Managers see every count.
+    f = _figures(world, "maria")[world.program.pk]
+    cells = dict((label, fig) for label, fig in f.referrals_by_status)
+    assert str(cells[ReferralStatus.CLOSED.label]) == "12"
