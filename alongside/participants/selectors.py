@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     Count,
     Exists,
@@ -175,7 +176,7 @@ def child_get_for_user(
             .select_related("participant")
             .get(external_id=key)
         )
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise Http404 from None
 
 
@@ -351,8 +352,9 @@ class ParticipantRecord:
     disclosure_consents: list[Consent]
     revocable_consents: list[Consent]
     peer: Any
-    referrals: list[Referral]  # not yet closed, each with `history` (oldest first)
-    all_referrals: list[Referral]
+    # Not yet closed, each with `history` (its status changes, oldest first).
+    referrals: Sequence[Referral]
+    all_referrals: Sequence[Referral]
     open_treatments: list[TreatmentEpisode]
 
 
