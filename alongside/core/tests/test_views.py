@@ -365,3 +365,15 @@ def test_admin_cannot_add_change_or_delete_audit_events(world, superuser_client)
 def test_admin_cannot_add_participants(world, superuser_client):
     url = "/django-admin/participants/participant/add/"
     assert superuser_client.get(url).status_code == 403
+
+
+def test_home_tells_a_user_without_membership_to_ask_for_access(world):
+    from alongside.core.tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(username="newcomer"))
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 403
+    assert 'id="no-access"' in response.content.decode()
+    # Today sends them home rather than failing.
+    assert client.get(reverse("care:today"))["Location"] == reverse("core:home")
