@@ -622,3 +622,12 @@ def test_discharge_is_not_found_out_of_scope(world, name):
     assert response.status_code == 404
     enrolment.refresh_from_db()
     assert enrolment.ended_on is None
+
+
+@pytest.mark.parametrize("name", ["alice", "sam", "eve"])
+def test_participant_page_has_no_inline_script_or_style(world, name):
+    html = world.client_for(name).get(detail_url(world)).content.decode()
+    assert html.count("<script") == 1  # htmx, from a static file
+    assert "<script src=" in html
+    assert " style=" not in html and "<style" not in html
+    assert " on" + "click=" not in html
