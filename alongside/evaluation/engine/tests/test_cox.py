@@ -272,3 +272,27 @@ def test_ph_test_rejects_an_unknown_transform() -> None:
         cox_module.proportional_hazards_test(
             [1, 2, 3, 4], [1, 0, 1, 1], [0.0, 1.0, 0.0, 1.0], transform="log"
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_robust_errors_match_the_sampling_spread_with_ties_and_weights(
+    ties: str,
+) -> None:
+    # Simulation check: the mean robust SE should be close to the standard
+    # deviation of the estimates over repeated samples (whole-day ties, weights).
+    rng = np.random.default_rng(2026)
+    estimates, errors = [], []
+    for _ in range(200):
+        n = 300
+        x = rng.normal(size=n)
+        weights = np.exp(0.5 * rng.normal(size=n))
+        event_time = np.ceil(rng.exponential(60 * np.exp(-0.5 * x)))
+        censor_time = np.ceil(rng.uniform(10, 150, n))
+        time = np.minimum(event_time, censor_time)
+        event = (event_time <= censor_time).astype(int)
+        fit = cox_ph(time, event, x, ties=ties, weights=weights)  # type: ignore[arg-type]
+        estimates.append(fit.coef[0])
+        errors.append(fit.se[0])
+    spread = float(np.std(estimates, ddof=1))
+    assert np.mean(errors) == pytest.approx(spread, rel=0.15)

@@ -256,3 +256,20 @@ def test_logrank_rejects_pandas_missing_group_labels() -> None:
     group = pd.Series(["a", pd.NA, "b"], dtype="string")
     with pytest.raises(ValueError, match="logrank_test: group has missing"):
         logrank_test([1, 2, 3], [1, 0, 1], group)
+
+
+@pytest.mark.slow
+def test_log_log_intervals_cover_the_true_survival_about_95_percent() -> None:
+    rng = np.random.default_rng(5)
+    truth = np.exp(-100 / 200)  # exponential, mean 200 days, at 100 days
+    covered = 0
+    runs = 400
+    for _ in range(runs):
+        event_time = rng.exponential(200, 150)
+        censor_time = rng.uniform(50, 400, 150)
+        time = np.minimum(event_time, censor_time)
+        event = (event_time <= censor_time).astype(int)
+        result = kaplan_meier(time, event)
+        low, high = result.lower_at([100])[0], result.upper_at([100])[0]
+        covered += int(low <= truth <= high)
+    assert 0.92 <= covered / runs <= 0.98
