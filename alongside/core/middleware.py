@@ -56,7 +56,7 @@ class MembershipMiddleware:
         if request.user.is_authenticated:
             memberships = (
                 Membership.objects.filter(user=request.user, is_active=True)
-                .select_related("organisation")
+                .select_related("organisation", "user")
                 .order_by("id")
             )
             wanted = request.session.get("organisation")
