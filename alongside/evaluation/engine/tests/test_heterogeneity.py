@@ -115,7 +115,7 @@ def test_small_dose_categories_are_suppressed(df: pd.DataFrame) -> None:
     row = res.categories.iloc[-1]
     assert row["category"] == "9+"
     assert row["n"] is None
-    assert row["estimate"] is None
+    assert pd.isna(row["estimate"])
     assert any("dose 9+" in w for w in res.warnings)
 
 
