@@ -491,6 +491,9 @@ def dose_response(
         )
     except (ValueError, np.linalg.LinAlgError) as error:
         result_warnings.append(f"Trend model could not be fitted: {error}")
+    categories = pd.DataFrame(rows)
+    # Object dtype keeps counts as integers and suppressed ones as None (not NaN).
+    categories["n"] = pd.Series([row["n"] for row in rows], dtype=object)
     res = DoseResponseResult(
         method="dose-response: pairwise IPW against the reference category and a "
         "Wald test for linear trend in the category score",
@@ -503,7 +506,7 @@ def dose_response(
             "population, so the estimates are not on one common population.",
         ],
         dose=dose,
-        categories=pd.DataFrame(rows),
+        categories=categories,
         trend_chi2=trend_chi2,
         trend_p=trend_p,
         trend_scale=scale,
