@@ -158,7 +158,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["actor", "-created_at"], name="audit_actor_time")
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+            # The audit page lists one organisation's events, newest first.
+            models.Index(fields=["organisation", "-created_at"], name="audit_org_time"),
         ]
 
     def __str__(self) -> str:

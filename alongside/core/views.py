@@ -207,6 +207,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         )
         if unknown_participant:
             events = events.none()
+    elif form.is_bound:
+        # A filter that does not validate shows its error and no rows, never the
+        # unfiltered log.
+        events = events.none()
     page = CountlessPage.of(events, request.GET.get("page"), AUDIT_PAGE_SIZE)
     return render(
         request,

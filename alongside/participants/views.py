@@ -102,13 +102,21 @@ def caseload(request: HttpRequest) -> HttpResponse:
             paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = {"q": search, "sort": sort}
+    rows = selectors.caseload_rows(page.object_list)
+    audit.record_list_view(
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=m.organisation if m else None,
+        target_type="participants.caseload",
+        shown=page.object_list,
+        query={"q": search, "sort": sort, "page": page.number},
+    )
     return render(
         request,
         "participants/caseload.html",
         {
             "nav": "caseload",
             "page_obj": page,
-            "rows": selectors.caseload_rows(page.object_list),
+            "rows": rows,
             "search": search,
             "sort": sort,
             "sorts": _sort_options(name_sort_available),

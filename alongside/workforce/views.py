@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from alongside.care.selectors import days_since, org_now
+from alongside.core import audit
 from alongside.core.models import Membership
 from alongside.core.permissions import has_perm
 from alongside.participants.policies import can_view_identifying
@@ -51,6 +52,13 @@ def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
         peer_caseload_for(membership, peer.user), CASELOAD_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     now = org_now(membership)
+    audit.record_list_view(
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=membership.organisation,
+        target_type="workforce.peer_caseload",
+        shown=page.object_list,
+        query={"peer": str(peer.user.external_id), "page": page.number},
+    )
     return render(
         request,
         "workforce/peer_caseload.html",

@@ -18,7 +18,9 @@ def test_data_dictionary_is_current():
 
 def _raw_given_name(pk: int) -> str:
     with connection.cursor() as cur:
-        cur.execute("SELECT given_name FROM participants_participant WHERE id = %s", [pk])
+        cur.execute(
+            "SELECT given_name FROM participants_participant WHERE id = %s", [pk]
+        )
         return cur.fetchone()[0]
 
 
@@ -33,6 +35,8 @@ def test_rotate_keys_reencrypts_under_the_new_first_key(world, settings):
         token = _raw_given_name(world.participant.pk)
         assert Fernet(new_key.encode()).decrypt(token.encode()) == b"Rosa"
         assert Participant.objects.get(pk=world.participant.pk).given_name == "Rosa"
-        assert Participant.objects.get(pk=world.participant.pk).date_of_birth.year == 1988
+        assert (
+            Participant.objects.get(pk=world.participant.pk).date_of_birth.year == 1988
+        )
     assert AuditEvent.objects.filter(target_type="encryption.rotate_keys").count() == 1
     crypto._fernet.cache_clear()

@@ -22,8 +22,15 @@ def test_it_stores_identifying_fields_encrypted(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "sees"),
-    [("alice", True), ("bob", False), ("sam", True), ("maria", True), ("eve", True),
-     ("ada", False), ("oscar", False)],
+    [
+        ("alice", True),
+        ("bob", False),
+        ("sam", True),
+        ("maria", True),
+        ("eve", True),
+        ("ada", False),
+        ("oscar", False),
+    ],
 )
 def test_participant_scope_by_role(world, name, sees):
     visible = participants_visible_to(world.members[name])

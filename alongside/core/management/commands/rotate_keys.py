@@ -20,7 +20,9 @@ BATCH = 2000
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt identifying fields with the first key in ALONGSIDE_ENCRYPTION_KEYS."
+    help = (
+        "Re-encrypt identifying fields with the first key in ALONGSIDE_ENCRYPTION_KEYS."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
