@@ -144,6 +144,25 @@ def _end_world_enrolment(world: World) -> None:
     )
 
 
+def _write_audited_changes(world: World) -> None:
+    """Give the audit log entries about Rosa, including changes to identifying
+    fields and a note, so the audit page has something it must mask."""
+    from alongside.care.services import encounter_create
+    from alongside.participants.services import participant_update
+
+    alice = world.members["alice"]
+    participant_update(actor=alice, participant=world.participant, phone="555-0143")
+    participant_update(actor=alice, participant=world.participant, phone="555-0142")
+    encounter_create(
+        actor=alice,
+        participant=world.participant,
+        type="coaching",
+        duration_minutes=20,
+        modality="phone",
+        note="Talked about the clinic appointment, again",
+    )
+
+
 def _local_now_minus(world: World, minutes: int) -> str:
     """A datetime-local value in the organisation's time zone, as the form expects."""
     when = timezone.localtime(
@@ -174,7 +193,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: reverse("workforce:peer-caseload", args=[w.user("alice").external_id])
     ),
     "overview": Endpoint(lambda w: reverse("care:overview")),
-    "audit": Endpoint(lambda w: reverse("core:audit")),
+    "audit": Endpoint(lambda w: reverse("core:audit"), prepare=_write_audited_changes),
     "edit": Endpoint(
         lambda w: reverse("participants:edit", args=[_pid(w)]),
         "POST",
@@ -327,6 +346,20 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+def identifying_texts(world: World) -> tuple[str, ...]:
+    """The participant's identifying values as a page could print them."""
+    p = Participant.objects.get(pk=world.participant.pk)
+    dob = p.date_of_birth
+    assert dob is not None and p.email
+    return (
+        *IDENTIFYING,
+        p.email,
+        dob.isoformat(),
+        f"{dob.day} {dob:%b %Y}",  # "12 Apr 1988", the page's format
+        f"{dob:%m/%d/%Y}",
+    )
+
+
 def state(world: World) -> dict[str, Any]:
     """Everything a write to the world's participant could change."""
     p = Participant.objects.get(pk=world.participant.pk)
@@ -409,10 +442,14 @@ def test_authorisation_matrix(world: World, endpoint: str, persona: str | None) 
     # 2. No identifying data where the persona may not read it.
     body = response.content.decode(errors="replace")
     if persona not in SEES_IDENTIFYING:
-        for text in IDENTIFYING:
+        for text in identifying_texts(world):
             assert text not in body, f"{text!r} shown to {persona} on {endpoint}"
     elif expected == OK and endpoint in SHOWS_NAME:
         assert "Rosa" in body, f"positive control: Rosa missing on {endpoint}"
+    if expected == OK and endpoint == "audit":
+        # Positive control: the entries about Rosa are listed, masked.
+        assert world.participant.pseudonym in body
+        assert "•••" in body
 
     # 3. Nothing changed after a refused write; the accepted ones did write.
     if spec.method == "POST":
