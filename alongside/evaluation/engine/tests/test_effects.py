@@ -252,3 +252,17 @@ def test_missing_outcome_is_rejected(sim) -> None:  # type: ignore[no-untyped-de
     df.loc[0, "initiated"] = np.nan
     with pytest.raises(ValueError, match="missing"):
         ipw_binary(df, outcome="initiated", treatment="peer", covariates=["age"])
+
+
+def test_methods_doc_example_runs(capsys) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[4] / "docs" / "methods.md"
+    if not doc.exists():  # pragma: no cover - docs are not shipped in wheels
+        pytest.skip("docs/methods.md not present")
+    text = doc.read_text()
+    section = text.split("## Public API and worked example", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    expected = section.split("```text", 1)[1].split("```", 1)[0].strip()
+    exec(compile(code, str(doc), "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out.strip() == expected
