@@ -18,7 +18,9 @@ derived from a real person. See docs/demo-data.md.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -207,13 +209,29 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _weighted(rng: random.Random, options: Sequence[tuple[T, float]]) -> T:
-    total = sum(w for _, w in options)
+    total = 0.0
+    for option in options:
+        total += option[1]
     x = rng.random() * total
     for value, weight in options:
         x -= weight
         if x < 0:
             return value
     return options[-1][0]
+
+
+class _Table:
+    """A fixed weighted choice, with cumulative weights computed once (hot paths)."""
+
+    def __init__(self, options: Sequence[tuple[Any, float]]) -> None:
+        self.values = [v for v, _ in options]
+        self.cum = list(itertools.accumulate(w for _, w in options))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: random.Random, x: float | None = None) -> Any:
+        if x is None:
+            x = rng.random() * self.total
+        return self.values[min(bisect.bisect_right(self.cum, x), len(self.values) - 1)]
 
 
 def _ascii(text: str) -> str:
@@ -636,19 +654,28 @@ def _schedule_contacts(
             last = plan.start
         plan.last = last
 
+    # A single contact (first == last) stays single; the others get 2 + Poisson(c * w),
+    # with c chosen so the mean over everyone is the scale's target.
+    multi = [p for p in plans if p.last != p.start]
+    for plan in plans:
+        plan.n_encounters = 1
+    if not multi:
+        return
     weights = np.array(
         [
             p.engagement
             * ((p.last - p.start).total_seconds() / 86400 / 30 + 0.2) ** 0.6  # type: ignore[operator]
-            for p in plans
+            for p in multi
         ]
     )
-    c = (scale.encounters_per_participant - 1.0) / max(float(weights.mean()), 1e-9)
+    singles = len(plans) - len(multi)
+    target_multi = (scale.encounters_per_participant * len(plans) - singles) / len(
+        multi
+    )
+    c = max(0.0, target_multi - 2.0) / max(float(weights.mean()), 1e-9)
     counts = nprng.poisson(c * weights)
-    for plan, extra in zip(plans, counts, strict=True):
-        plan.n_encounters = (
-            1 if plan.last == plan.start else min(_MAX_ENCOUNTERS, 2 + int(extra))
-        )
+    for plan, extra in zip(multi, counts, strict=True):
+        plan.n_encounters = min(_MAX_ENCOUNTERS, 2 + int(extra))
 
 
 def _mark_pending_referrals(
@@ -720,6 +747,17 @@ _COMMUNITY_TYPES: tuple[tuple[str, float], ...] = (
     (EncounterType.CRISIS, 2),
 )
 _REMOTE = {EncounterType.CHECK_IN_CALL, EncounterType.TEXT}
+
+
+def _split(table: tuple[tuple[str, float], ...]) -> tuple[_Table, _Table]:
+    """In-person and remote encounter types, so remote ones can be up-weighted."""
+    return (
+        _Table([(str(t), w) for t, w in table if t not in _REMOTE]),
+        _Table([(str(t), w) for t, w in table if t in _REMOTE]),
+    )
+
+
+_TYPE_TABLES = {"ed": _split(_ED_TYPES), "community": _split(_COMMUNITY_TYPES)}
 _DURATIONS: dict[str, tuple[int, int]] = {
     EncounterType.ED_BEDSIDE: (20, 90),
     EncounterType.OUTREACH: (10, 45),
@@ -752,6 +790,10 @@ _COMMUNITY_TOPICS: tuple[tuple[str, float], ...] = (
     (Topic.FAMILY, 7),
     (Topic.LEGAL, 6),
 )
+_TOPIC_TABLES = {
+    "ed": _Table([(str(t), w) for t, w in _ED_TOPICS]),
+    "community": _Table([(str(t), w) for t, w in _COMMUNITY_TOPICS]),
+}
 
 
 def _encounter(
@@ -772,10 +814,12 @@ def _encounter(
             )
         )
     else:
-        table = _ED_TYPES if kind == "ed" else _COMMUNITY_TYPES
-        etype = _weighted(
-            rng, [(t, w * (1 + frac) if t in _REMOTE else w) for t, w in table]
-        )
+        in_person, remote = _TYPE_TABLES[kind]
+        x = rng.random() * (in_person.total + remote.total * (1 + frac))
+        if x < in_person.total:
+            etype = in_person.pick(rng, x)
+        else:
+            etype = remote.pick(rng, (x - in_person.total) / (1 + frac))
     lo, hi = _DURATIONS[etype]
     minutes = rng.randint(lo, hi)
     if etype != EncounterType.TEXT:
@@ -790,13 +834,13 @@ def _encounter(
         )
     else:
         modality = Modality.IN_PERSON
-    topics_table = _ED_TOPICS if kind == "ed" else _COMMUNITY_TOPICS
+    topics_table = _TOPIC_TABLES[kind]
     n_topics = rng.randint(0, 1) if etype == EncounterType.TEXT else rng.randint(1, 3)
     topics: list[str] = []
     for _ in range(n_topics):
-        t = _weighted(rng, topics_table)
+        t = topics_table.pick(rng)
         if t not in topics:
-            topics.append(str(t))
+            topics.append(t)
     services: list[str] = []
     if modality == Modality.IN_PERSON:
         if etype == EncounterType.ED_BEDSIDE:
@@ -1316,23 +1360,39 @@ class _Writer:
             )
             return
         meta_fields = [model._meta.get_field(f) for f in fields]
-        encrypted = [isinstance(f, crypto.EncryptedTextField) for f in meta_fields]
-        as_json = [isinstance(f, models.JSONField) for f in meta_fields]
+        convert = [_copy_converter(f) for f in meta_fields]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in meta_fields)  # type: ignore[union-attr,arg-type]
         sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        (crypto.encrypt(v) if v else v)
-                        if enc
-                        else json.dumps(v)
-                        if js
-                        else v
-                        for v, enc, js in zip(row, encrypted, as_json, strict=True)
-                    ]
+            for i in range(0, len(rows), self.batch_size):
+                copy.write(
+                    "".join(
+                        "\t".join(
+                            "\\N" if v is None else conv(v)
+                            for v, conv in zip(row, convert, strict=True)
+                        )
+                        + "\n"
+                        for row in rows[i : i + self.batch_size]
+                    )
                 )
+
+
+# COPY's text format: backslash, tab, newline and carriage return are escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_converter(f: Any) -> Any:
+    """How one column's Python value becomes COPY text (None is handled by the caller)."""
+    if isinstance(f, crypto.EncryptedTextField):
+        return lambda v: crypto.encrypt(str(v)) if v else ""
+    if isinstance(f, models.JSONField):
+        return lambda v: json.dumps(v).translate(_COPY_ESCAPES)
+    if isinstance(f, (models.DateTimeField, models.DateField)):
+        return lambda v: v.isoformat()
+    if isinstance(f, (models.UUIDField, models.IntegerField, models.ForeignKey)):
+        return str
+    return lambda v: str(v).translate(_COPY_ESCAPES)
 
 
 _ENCOUNTER_FIELDS = (

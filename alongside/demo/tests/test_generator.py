@@ -23,6 +23,7 @@ from alongside.care.models import (
 )
 from alongside.core import crypto
 from alongside.core.models import AuditEvent, Membership, Organisation, Role, User
+from alongside.demo import names
 from alongside.demo.generator import (
     DEMO_PASSWORD,
     LOGINS,
@@ -292,3 +293,17 @@ def test_command_builds_once_and_records_one_audit_event() -> None:
     assert event.action == AuditEvent.Action.CREATE
     assert event.target_type == "demo.build"
     assert event.changes["synthetic"] is True
+
+
+@pytest.mark.django_db
+def test_encounter_notes_are_encrypted_and_read_back() -> None:
+    _build_tiny()
+    notes = [n for n in Encounter.objects.values_list("note", flat=True) if n]
+    assert notes and set(notes) <= set(names.ENCOUNTER_NOTES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT note FROM {Encounter._meta.db_table} WHERE note <> ''"  # noqa: S608
+        )
+        assert all(row[0].startswith("gAAAAA") for row in cursor.fetchall())
+    topics = Encounter.objects.values_list("topics", flat=True)
+    assert all(isinstance(t, list) for t in topics)
