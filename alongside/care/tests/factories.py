@@ -47,6 +47,7 @@ class EncounterFactory(factory.django.DjangoModelFactory):
 class ReferralFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     participant = factory.SubFactory(ParticipantFactory)
     program = factory.SubFactory(ProgramFactory)
