@@ -48,6 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from .cohort import Cohort
 from .cox import CoxResult, cox_ph
@@ -328,11 +329,14 @@ def _bootstrap(
     """
     rng = np.random.default_rng(seed)
     out = []
-    for _ in range(n_boot):
-        # Counts of n draws with replacement: multinomial(n, 1/n), sampled via
-        # bincount, which is several times faster than rng.multinomial for large n.
-        freq = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        out.append(replicate(freq))
+    # One BLAS thread: replicates work on tall, thin matrices where threading gains
+    # nothing, and on a busy 2-core machine OpenBLAS threads made fits ~50x slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(n_boot):
+            # Counts of n draws with replacement: multinomial(n, 1/n), sampled via
+            # bincount, several times faster than rng.multinomial for large n.
+            freq = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+            out.append(replicate(freq))
     return np.asarray(out)
 
 
