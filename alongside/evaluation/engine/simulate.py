@@ -72,11 +72,13 @@ does not move between replicates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .results import Result, to_jsonable
 
 __all__ = ["SimulatedCohort", "population_truth", "simulate_cohort"]
 
@@ -88,20 +90,25 @@ _LTFU_RATE = -np.log(0.95) / 180.0
 _SUBSTANCES = ("alcohol", "opioid", "stimulant")
 
 
-@dataclass(frozen=True)
-class SimulatedCohort:
-    """A simulated cohort (one row per person) and the true effects behind it."""
+@dataclass
+class SimulatedCohort(Result):
+    """A simulated cohort (one row per person) and the true effects behind it.
+
+    ``to_dict()`` carries the truth and parameters but not the table: the table is
+    data, the rest describes it.
+    """
 
     df: pd.DataFrame
     truth: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Truth and parameters as plain JSON-safe values (the table is left out)."""
+        """Method, n, caveats, truth and parameters as JSON-safe values."""
+        # Not super().to_dict(): converting a large table only to drop it is slow.
         return {
-            "n": len(self.df),
-            "truth": {k: float(v) for k, v in self.truth.items()},
-            "parameters": dict(self.parameters),
+            item.name: to_jsonable(getattr(self, item.name))
+            for item in fields(self)
+            if item.name != "df"
         }
 
 
@@ -291,7 +298,17 @@ def simulate_cohort(
         "n_sites": int(n_sites),
         "follow_up_days": int(follow_up_days),
     }
-    return SimulatedCohort(df=df, truth=truth, parameters=parameters)
+    return SimulatedCohort(
+        method="simulated peer-support cohort (confounded exposure, exact truth)",
+        n=n,
+        caveats=[
+            "Simulated data: effect sizes and covariate distributions are documented "
+            "assumptions (see the simulate module), not estimates from real programs.",
+        ],
+        df=df,
+        truth=truth,
+        parameters=parameters,
+    )
 
 
 def _truth(

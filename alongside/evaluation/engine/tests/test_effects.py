@@ -266,3 +266,18 @@ def test_methods_doc_example_runs(capsys) -> None:  # type: ignore[no-untyped-de
     expected = section.split("```text", 1)[1].split("```", 1)[0].strip()
     exec(compile(code, str(doc), "exec"), {})  # noqa: S102 - our own documentation
     assert capsys.readouterr().out.strip() == expected
+
+
+def test_att_survival_difference_covers_the_att_truth() -> None:
+    sim = simulate_cohort(8000, 33)
+    res = ipw_survival(
+        sim.df,
+        time="days_retained",
+        event="dropout",
+        treatment="peer",
+        covariates=COVARIATES,
+        estimand="ATT",
+    )
+    est = res.get("survival difference", 90.0)
+    assert res.estimand == "ATT"
+    assert est.ci_lower <= sim.truth["retention_rd_90_att"] <= est.ci_upper

@@ -102,3 +102,14 @@ def test_empirical_retention_matches_truth_in_a_large_sample() -> None:
 def test_it_rejects_bad_arguments(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         simulate_cohort(**kwargs)  # type: ignore[arg-type]
+
+
+def test_it_is_a_result_without_per_person_data_in_to_dict() -> None:
+    from alongside.evaluation.engine import Result
+
+    sim = simulate_cohort(200, 8)
+    assert isinstance(sim, Result)
+    out = json.loads(json.dumps(sim.to_dict()))
+    assert "df" not in out
+    assert out["n"] == 200
+    assert out["caveats"]
