@@ -281,3 +281,28 @@ def test_att_survival_difference_covers_the_att_truth() -> None:
     est = res.get("survival difference", 90.0)
     assert res.estimand == "ATT"
     assert est.ci_lower <= sim.truth["retention_rd_90_att"] <= est.ci_upper
+
+
+def test_results_feed_the_figures(sim) -> None:  # type: ignore[no-untyped-def]
+    from alongside.evaluation.engine import forest_plot, km_plot, love_plot
+
+    res = compare(
+        sim.df,
+        time="days_retained",
+        event="dropout",
+        treatment="peer",
+        covariates=COVARIATES,
+        n_boot=0,
+    )
+    assert love_plot(res.weighting.balance).svg.startswith("<?xml")
+    assert "<svg" in km_plot(res.curves).svg
+    est = res.survival.estimates
+    assert (
+        "<svg"
+        in forest_plot(
+            [e.measure for e in est],
+            [e.estimate for e in est],
+            [e.ci_lower for e in est],
+            [e.ci_upper for e in est],
+        ).svg
+    )
