@@ -609,15 +609,20 @@ def ipw_survival(
     estimand: Estimand = "ATE",
     stabilise: bool = True,
     truncate: tuple[float, float] | None = None,
+    n_boot: int = 0,
+    seed: int = 0,
 ) -> EffectResult:
     """Weighted Kaplan-Meier survival per arm at ``times`` and their contrasts.
 
     ``survival difference`` is S1(t) - S0(t) (e.g. retention with minus without peer
     support); ``risk difference`` and ``risk ratio`` are for the event (dropout) by t.
-    Sandwich intervals include propensity estimation.
+    Sandwich intervals include propensity estimation; with ``n_boot`` a seeded
+    bootstrap (refitting the propensity model) adds percentile intervals for the
+    survival differences.
     """
     func = "ipw_survival"
     bounds = _check_options(estimand, stabilise, truncate, func)
+    _check_boot(n_boot, seed, func)
     if isinstance(data, Cohort):
         time = time if time is not None else data.spec.time
         event = event if event is not None else data.spec.event
@@ -644,6 +649,39 @@ def ipw_survival(
 
     index = _SurvivalIndex(t_arr, e_arr)
     estimates, curves = _survival_estimates(index, a, model, weight_fn, time_points)
+    if n_boot:
+        x = model.design
+
+        def replicate(freq: np.ndarray) -> np.ndarray:
+            beta, _ = logit_newton(x, a, freq=freq, start=model.coef)
+            ps = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -35, 35)))
+            wb = freq * compute_weights(
+                ps,
+                a,
+                estimand=estimand,
+                stabilise=stabilise,
+                truncate=bounds,
+                freq=freq,
+            )
+            return np.array(
+                [
+                    index.survival_at(wb * (a == 1), t)
+                    - index.survival_at(wb * (a == 0), t)
+                    for t in time_points
+                ]
+            )
+
+        draws = _bootstrap(len(a), n_boot, seed, replicate)
+        for j, t in enumerate(time_points):
+            estimates.append(
+                _percentile(
+                    "survival difference",
+                    curves[t][0] - curves[t][1],
+                    draws[:, j],
+                    log=False,
+                    time=t,
+                )
+            )
     result_warnings = list(weighting.warnings)
     arms = _arm_counts(a, e_arr, result_warnings)
     for label, j in (("treated", 0), ("control", 1)):
@@ -651,7 +689,8 @@ def ipw_survival(
     beyond = [t for t in time_points if t > t_arr.max()]
     res = EffectResult(
         method=f"inverse probability weighted Kaplan-Meier ({estimand}); sandwich "
-        "interval with propensity estimation stacked",
+        "interval with propensity estimation stacked"
+        + (f", plus {n_boot} bootstrap replicates" if n_boot else ""),
         n=len(a),
         warnings=result_warnings,
         caveats=[

@@ -306,3 +306,19 @@ def test_results_feed_the_figures(sim) -> None:  # type: ignore[no-untyped-def]
             [e.ci_upper for e in est],
         ).svg
     )
+
+
+def test_ipw_survival_bootstrap_agrees_with_sandwich(sim) -> None:  # type: ignore[no-untyped-def]
+    res = ipw_survival(
+        sim.df,
+        time="days_retained",
+        event="dropout",
+        treatment="peer",
+        covariates=COVARIATES,
+        times=[90],
+        n_boot=200,
+        seed=9,
+    )
+    sandwich, boot = [e for e in res.estimates if e.measure == "survival difference"]
+    assert boot.interval.startswith("bootstrap")
+    assert boot.se == pytest.approx(sandwich.se, rel=0.2)
