@@ -91,6 +91,57 @@ def new_page(chromium: Any, live_server: Any, transactional_db: None) -> Iterato
         context.close()
 
 
+# A few more people on alice's caseload, so the pages (and the screenshots in the
+# docs) look like a working day. Synthetic names; none contains "Rosa".
+OTHERS = [
+    ("Marcus", "Bell", 0, "housing"),
+    ("Tanya", "Ortiz", 1, "moud"),
+    ("Devon", "Price", 5, "outpatient"),
+    ("Lena", "Novak", 9, None),
+    ("Andre", "Watts", None, "detox"),
+]
+
+
+@pytest.fixture
+def busy_world(world: Any) -> Any:
+    """The world, with five more participants on alice's caseload."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alongside.care.tests.factories import (
+        AssignmentFactory,
+        EncounterFactory,
+        ReferralFactory,
+    )
+    from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+
+    alice = world.user("alice")
+    now = timezone.now()
+    for given, family, days, referral in OTHERS:
+        p = ParticipantFactory(
+            organisation=world.org,
+            given_name=given,
+            family_name=family,
+            last_contact_at=None if days is None else now - dt.timedelta(days=days),
+        )
+        EnrolmentFactory(participant=p, program=world.program, recorded_by=alice)
+        AssignmentFactory(participant=p, peer=alice)
+        if days is not None:
+            EncounterFactory(
+                participant=p,
+                program=world.program,
+                peer=alice,
+                occurred_at=now - dt.timedelta(days=days),
+                note="",
+            )
+        if referral:
+            ReferralFactory(
+                participant=p, program=world.program, made_by=alice, service=referral
+            )
+    return world
+
+
 def screenshot_dir() -> Path:
     if os.environ.get("CI") == "true":
         return Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
