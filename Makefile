@@ -39,6 +39,7 @@ test: install-dev lint test-sqlite test-postgres
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(DEV_ENV) $(VENV)/bin/mypy alongside bench
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run -v 1
 
 test-sqlite:

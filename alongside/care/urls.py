@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alongside.care import dashboard_views, views
+from . import dashboard_views, views
 
 app_name = "care"
 urlpatterns = [

@@ -84,7 +84,7 @@ def participant_create(
         organisation_id=actor.organisation_id,
         given_name=given_name.strip(),
         family_name=family_name.strip(),
-        date_of_birth=date_of_birth,
+        date_of_birth=date_of_birth,  # type: ignore[misc]  # encrypted field takes a date
         birth_year=date_of_birth.year if date_of_birth else None,
         phone=phone.strip(),
         email=email.strip(),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alongside.participants import views
+from . import views
 
 app_name = "participants"
 urlpatterns = [

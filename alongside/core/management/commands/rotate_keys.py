@@ -34,17 +34,18 @@ class Command(BaseCommand):
             ]
             if not fields:
                 continue
+            manager = model._default_manager
             count = 0
-            ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+            ids = list(manager.order_by("pk").values_list("pk", flat=True))
             for start in range(0, len(ids), BATCH):
                 with transaction.atomic():
                     rows = list(
-                        model.objects.select_for_update()
+                        manager.select_for_update()
                         .filter(pk__in=ids[start : start + BATCH])
                         .only("pk", *fields)
                     )
                     # Reading decrypts with any key; writing encrypts with the first.
-                    model.objects.bulk_update(rows, fields)
+                    manager.bulk_update(rows, fields)
                     count += len(rows)
             total += count
             self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
