@@ -159,7 +159,7 @@ LOGINS: tuple[Login, ...] = (
         "admin",
         "Administrator (+ Django admin)",
         ORG_NAME,
-        "Audit log, users and roles; /admin/",
+        "Audit log; users and roles in /django-admin/",
     ),
     Login(
         "outsider",

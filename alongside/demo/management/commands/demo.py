@@ -17,7 +17,6 @@ class Command(BaseCommand):
     )
 
     # Building data needs no URL or template checks (and `make run` calls this often).
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
