@@ -561,3 +561,37 @@ def test_rejected_input_shows_the_error_and_writes_nothing(
     assert response.status_code == (200 if spec.headers else 400)
     assert 'class="error"' in response.content.decode()
     assert state(world) == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "found"),
+    [("alice", True), ("sam", True), ("maria", True), ("eve", False), ("bob", False)],
+)
+@pytest.mark.parametrize("query", ["Rosa", "delgado", "rosa DELGADO"])
+def test_name_search_is_no_oracle_for_those_who_may_not_see_names(
+    world: World, persona: str, found: bool, query: str
+) -> None:
+    """An evaluator who could search by name would learn whose pseudonym is whose."""
+    response = world.client_for(persona).get(
+        reverse("participants:caseload"), {"q": query}
+    )
+    assert response.status_code == 200
+    assert (world.participant.pseudonym in response.content.decode()) is found
+
+
+@pytest.mark.parametrize(
+    ("persona", "peer", "status"),
+    [
+        ("sam", "alice", OK),  # on his team
+        ("sam", "bob", NOT_FOUND),  # same organisation, not supervised by sam
+        ("sam", "oscar", NOT_FOUND),  # another organisation
+        ("maria", "bob", OK),  # shares program one with maria
+        ("maria", "oscar", NOT_FOUND),
+        ("maria", "eve", NOT_FOUND),  # evaluators carry no caseload
+    ],
+)
+def test_peer_caseload_is_scoped_to_the_team(
+    world: World, persona: str, peer: str, status: int
+) -> None:
+    url = reverse("workforce:peer-caseload", args=[world.user(peer).external_id])
+    assert world.client_for(persona).get(url).status_code == status
