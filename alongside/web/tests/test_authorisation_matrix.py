@@ -595,3 +595,34 @@ def test_peer_caseload_is_scoped_to_the_team(
 ) -> None:
     url = reverse("workforce:peer-caseload", args=[world.user(peer).external_id])
     assert world.client_for(persona).get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona", "audited"),
+    [
+        ("detail", "alice", True),
+        ("detail", "eve", True),  # de-identified, but still a read of the record
+        ("timeline", "sam", True),
+        ("edit-page", "maria", True),
+        ("detail", "bob", False),  # refused: nothing was read
+        ("detail", "oscar", False),
+        ("detail", None, False),
+    ],
+)
+def test_reads_of_a_record_are_audited(
+    world: World, endpoint: str, persona: str | None, audited: bool
+) -> None:
+    from alongside.core.models import AuditEvent
+
+    views = AuditEvent.objects.filter(
+        action=AuditEvent.Action.VIEW, participant_id=world.participant.external_id
+    )
+    before = views.count()
+    world.client_for(persona).get(ENDPOINTS[endpoint].url(world))
+    if audited:
+        assert views.count() == before + 1
+        event = views.order_by("-id").first()
+        assert event is not None and event.actor == world.user(persona or "")
+        assert event.request_id
+    else:
+        assert views.count() == before
