@@ -125,6 +125,10 @@ if DATABASE_URL:
         "django.db.backends.sqlite3",
     }:
         raise SettingError("DATABASE_URL must be a postgres:// or sqlite:// URL")
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side cursors cost extra round trips for the small result sets pages
+        # iterate over, and do not work behind a transaction-pooling pgbouncer.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES = {"default": _db}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
