@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alongside.care import counters
 from alongside.care.models import (
     REFERRAL_TRANSITIONS,
     Assignment,
@@ -149,6 +150,10 @@ def encounter_create(
         services=_choices("services", services, Service.values),
         note=note.strip(),
     )
+    day = counters.local_day(occurred_at, actor.organisation)
+    counters.bump(encounter.program_id, day, counters.CONTACTS)
+    if Service.NALOXONE in encounter.services:
+        counters.bump(encounter.program_id, day, counters.NALOXONE)
     # Only ever move forward: a late entry for an old contact must not hide a newer one.
     Participant.objects.filter(pk=participant.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
@@ -214,6 +219,11 @@ def referral_create(
         changed_on=made_on,
         changed_by=actor.user,
     )
+    counters.bump(
+        referral.program_id,
+        made_on,
+        counters.referral_status_metric(ReferralStatus.MADE),
+    )
     audit.record(
         actor=actor.user,
         organisation=actor.organisation,
@@ -269,6 +279,16 @@ def referral_transition(
     referral.status_changed_at = timezone.now()
     referral.follow_up_on = follow_up_on
     referral.save(update_fields=["status", "status_changed_at", "follow_up_on"])
+    counters.bump(
+        referral.program_id, referral.made_on, counters.referral_status_metric(old), -1
+    )
+    counters.bump(
+        referral.program_id,
+        referral.made_on,
+        counters.referral_status_metric(to_status),
+    )
+    if to_status == ReferralStatus.CONNECTED:
+        counters.bump(referral.program_id, referral.made_on, counters.CONNECTED)
     audit.record(
         actor=actor.user,
         organisation=actor.organisation,

@@ -258,6 +258,9 @@ def enrolment_create(
         started_on=started_on,
         recorded_by=actor.user,
     )
+    from alongside.care import counters
+
+    counters.bump(program.pk, started_on, counters.ENROLMENTS)
     audit.record(
         actor=actor.user,
         organisation=actor.organisation,

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from alongside.care.counters import rebuild_counts
 from alongside.care.models import Encounter, ReferralStatus
 from alongside.care.selectors import program_overview, today_for
 from alongside.care.tests.factories import (
@@ -214,6 +215,9 @@ def test_today_query_count_does_not_grow_with_the_caseload(world):
 
 def _figures(world, name="maria"):
     m = world.members[name]
+    # Tests build records with factories, not services: recompute the counters the
+    # services would have kept.
+    rebuild_counts()
     overview = program_overview(m, suppress=name in ("eve", "ada"))
     return {f.program.pk: f for f in overview.programs}
 

@@ -1,0 +1,88 @@
+"""The services keep the program counters exactly equal to a rebuild from records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from alongside.care import counters, services
+from alongside.care.models import ProgramDailyCount, ReferralStatus
+from alongside.participants import services as participant_services
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot() -> dict[tuple[int, dt.date, str], int]:
+    return {
+        (c.program_id, c.day, c.metric): c.value
+        for c in ProgramDailyCount.objects.all()
+        if c.value
+    }
+
+
+def test_services_keep_counters_equal_to_a_rebuild(world):
+    alice = world.members["alice"]
+    counters.rebuild_counts()  # the world was built with factories
+    p = world.participant
+    services.encounter_create(
+        actor=alice,
+        participant=p,
+        type="outreach",
+        duration_minutes=20,
+        modality="in_person",
+        services=["naloxone"],
+    )
+    services.encounter_create(
+        actor=alice,
+        participant=p,
+        type="text",
+        duration_minutes=2,
+        modality="text",
+        occurred_at=timezone.now() - dt.timedelta(days=40),
+    )
+    referral = services.referral_create(
+        actor=alice, participant=p, service="moud", provider="Clinic"
+    )
+    services.referral_transition(
+        actor=alice, referral=referral, to_status=ReferralStatus.ACCEPTED
+    )
+    services.referral_transition(
+        actor=alice, referral=referral, to_status=ReferralStatus.CONNECTED
+    )
+    services.referral_transition(
+        actor=alice, referral=referral, to_status=ReferralStatus.CLOSED
+    )
+    participant_services.participant_create(
+        actor=alice,
+        program=world.program,
+        started_on=timezone.localdate(),
+        given_name="Nia",
+    )
+    kept = _snapshot()
+    counters.rebuild_counts()
+    assert kept == _snapshot()
+    today = counters.local_day(timezone.now(), world.org)
+    assert kept[(world.program.pk, today, counters.NALOXONE)] == 1
+    made_on = referral.made_on
+    assert kept[(world.program.pk, made_on, counters.CONNECTED)] == 1
+    assert kept[(world.program.pk, made_on, "referrals:closed")] == 1
+    assert (world.program.pk, made_on, "referrals:made") not in kept or kept[
+        (world.program.pk, made_on, "referrals:made")
+    ] == 1  # the world's own referral, if it was made today
+
+
+def test_a_rejected_write_changes_no_counter(world):
+    counters.rebuild_counts()
+    before = _snapshot()
+    with pytest.raises(ValidationError):
+        services.encounter_create(
+            actor=world.members["alice"],
+            participant=world.participant,
+            type="outreach",
+            duration_minutes=0,
+            modality="in_person",
+        )
+    assert _snapshot() == before
