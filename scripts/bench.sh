@@ -14,6 +14,7 @@ if [ "$(psql "$server/postgres" -tAc "select 1 from pg_database where datname='$
   psql "$server/postgres" -qc "create database $db"
 fi
 .venv/bin/alongside migrate --noinput -v 0
+.venv/bin/alongside collectstatic --noinput -v 0
 have=$(psql "$DATABASE_URL" -tAc "select count(*) from participants_participant" 2>/dev/null || echo 0)
 if [ "${have:-0}" -lt 100000 ]; then
   echo "== building the bench-scale database ($db); this takes several minutes"
