@@ -140,7 +140,17 @@ def row_counts() -> dict[str, int]:
         TreatmentEpisode,
         AuditEvent,
     )
-    return {m.__name__: m.objects.count() for m in models}
+    out = {m.__name__: m.objects.count() for m in models}
+    # Program counters are updated in place, so their total matters, not their rows.
+    from django.db.models import Sum
+
+    from alongside.care.models import ProgramDailyCount
+
+    out["ProgramDailyCount"] = ProgramDailyCount.objects.count()
+    out["ProgramDailyCount.total"] = (
+        ProgramDailyCount.objects.aggregate(total=Sum("value"))["total"] or 0
+    )
+    return out
 
 
 @pytest.fixture
