@@ -71,22 +71,22 @@ def rebuild_counts(organisation: Organisation | None = None) -> int:
         ):
             counts[(row["program_id"], row["day"], CONTACTS)] += row["n"]
             counts[(row["program_id"], row["day"], NALOXONE)] += row["naloxone"]
-        for row in (
+        for erow in (
             Enrolment.objects.filter(program__organisation=org)
             .values("program_id", "started_on")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            counts[(row["program_id"], row["started_on"], ENROLMENTS)] += row["n"]
-        for row in (
+            counts[(erow["program_id"], erow["started_on"], ENROLMENTS)] += erow["n"]
+        for rrow in (
             Referral.objects.filter(program__organisation=org)
             .values("program_id", "made_on", "status")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            metric = referral_status_metric(row["status"])
-            counts[(row["program_id"], row["made_on"], metric)] += row["n"]
-        for row in (
+            metric = referral_status_metric(rrow["status"])
+            counts[(rrow["program_id"], rrow["made_on"], metric)] += rrow["n"]
+        for crow in (
             Referral.objects.filter(program__organisation=org)
             .filter(
                 Q(status=ReferralStatus.CONNECTED)
@@ -96,7 +96,7 @@ def rebuild_counts(organisation: Organisation | None = None) -> int:
             .annotate(n=Count("id", distinct=True))
             .order_by()
         ):
-            counts[(row["program_id"], row["made_on"], CONNECTED)] += row["n"]
+            counts[(crow["program_id"], crow["made_on"], CONNECTED)] += crow["n"]
         ProgramDailyCount.objects.filter(program__organisation=org).delete()
         ProgramDailyCount.objects.bulk_create(
             [

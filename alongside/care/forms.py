@@ -38,12 +38,12 @@ class _ProgramChoice(forms.Form):
     with one, the service takes it."""
 
     def _add_program(self, open_enrolments: Sequence[Enrolment]) -> None:
-        programs = {e.program_id: e.program for e in open_enrolments}
+        programs = {str(e.program.external_id): e.program for e in open_enrolments}
         if len(programs) > 1:
             self.fields["program"] = forms.TypedChoiceField(
                 label=_("Program"),
-                choices=[("", "—")] + [(str(p.pk), p.name) for p in programs.values()],
-                coerce=lambda pk: programs[int(pk)],
+                choices=[("", "—")] + [(k, p.name) for k, p in programs.items()],
+                coerce=lambda key: programs[key],
             )
 
     def chosen_program(self) -> Program | None:

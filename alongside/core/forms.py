@@ -10,6 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core.models import AuditEvent, Membership, User
+from alongside.web.forms import ExternalIdChoiceField
 
 
 class LoginForm(AuthenticationForm):
@@ -32,7 +33,7 @@ class LoginForm(AuthenticationForm):
         )
 
 
-class OrgMemberChoiceField(forms.ModelChoiceField):
+class OrgMemberChoiceField(ExternalIdChoiceField):
     def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
         full = obj.get_full_name()
         return f"{full} ({obj.username})" if full else obj.username

@@ -141,7 +141,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             organisation=concerned.organisation if concerned else None,
             action=AuditEvent.Action.LOGIN_FAILED,
             target_type="core.user",
-            reason=attempted,
+            # Only a username that exists is kept: text typed into the username box
+            # may be a password typed in the wrong field.
+            reason=attempted if concerned else "(unknown username)",
         )
         # When django-axes has just locked this username out, AxesMiddleware swaps
         # this response for core/locked_out.html.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.core.models import Membership, Program, Role, Site, User
 from alongside.participants.models import Consent, Enrolment, Gender, Substance
-from alongside.web.forms import DateInput
+from alongside.web.forms import DateInput, ExternalIdChoiceField
 
 LANGUAGES = [
     ("en", _("English")),
@@ -51,12 +51,12 @@ def peer_workers(membership: Membership) -> QuerySet[User]:
     ).order_by("first_name", "last_name", "username")
 
 
-class SiteChoiceField(forms.ModelChoiceField):
+class SiteChoiceField(ExternalIdChoiceField):
     def label_from_instance(self, obj: Site) -> str:  # type: ignore[override]
         return f"{obj.program.name} — {obj.name}"
 
 
-class PeerChoiceField(forms.ModelChoiceField):
+class PeerChoiceField(ExternalIdChoiceField):
     def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
         return obj.get_full_name() or obj.username
 
@@ -105,9 +105,7 @@ class _IdentityFields(forms.Form):
 
 
 class ParticipantCreateForm(_IdentityFields):
-    program = forms.ModelChoiceField(
-        label=_("Program"), queryset=Program.objects.none()
-    )
+    program = ExternalIdChoiceField(label=_("Program"), queryset=Program.objects.none())
     site = SiteChoiceField(
         label=_("Site"), queryset=Site.objects.none(), required=False
     )
@@ -172,9 +170,7 @@ class ConsentRevokeForm(forms.Form):
 
 
 class EnrolmentForm(forms.Form):
-    program = forms.ModelChoiceField(
-        label=_("Program"), queryset=Program.objects.none()
-    )
+    program = ExternalIdChoiceField(label=_("Program"), queryset=Program.objects.none())
     site = SiteChoiceField(
         label=_("Site"), queryset=Site.objects.none(), required=False
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -31,3 +33,12 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)  # type: ignore[arg-type]
+
+
+class ExternalIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A model select whose option values are `external_id`s: integer keys never
+    leave the database (STYLE.md)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("to_field_name", "external_id")
+        super().__init__(*args, **kwargs)

@@ -148,7 +148,7 @@ def test_contact_form_asks_for_program_only_with_two_open_enrolments(world):
     assert Encounter.objects.count() == before
     response = client.post(
         url("care:encounter-create", pid(world)),
-        contact(program=str(world.program_two.pk)),
+        contact(program=str(world.program_two.external_id)),
     )
     assert response.status_code == 302
     assert Encounter.objects.filter(program=world.program_two).count() == 1
@@ -392,7 +392,8 @@ def test_treatment_of_participant_out_of_scope_is_not_found(world):
 
 def test_program_manager_assigns_another_peer(world):
     response = world.client_for("maria").post(
-        url("care:assignment-create", pid(world)), {"peer": world.user("bob").pk}
+        url("care:assignment-create", pid(world)),
+        {"peer": world.user("bob").external_id},
     )
     assert response.status_code == 302
     current = Assignment.objects.get(participant=world.participant, ended_at=None)
@@ -404,7 +405,8 @@ def test_program_manager_assigns_another_peer(world):
 
 def test_supervisor_handing_participant_outside_team_returns_to_caseload(world):
     response = world.client_for("sam").post(
-        url("care:assignment-create", pid(world)), {"peer": world.user("bob").pk}
+        url("care:assignment-create", pid(world)),
+        {"peer": world.user("bob").external_id},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("participants:caseload")
@@ -413,7 +415,8 @@ def test_supervisor_handing_participant_outside_team_returns_to_caseload(world):
 def test_assigning_the_current_peer_again_shows_error(world):
     before = Assignment.objects.count()
     response = world.client_for("sam").post(
-        url("care:assignment-create", pid(world)), {"peer": world.user("alice").pk}
+        url("care:assignment-create", pid(world)),
+        {"peer": world.user("alice").external_id},
     )
     assert response.status_code == 400
     assert 'id="assignment-peer_error"' in response.content.decode()
@@ -423,16 +426,17 @@ def test_assigning_the_current_peer_again_shows_error(world):
 def test_assignment_offers_only_the_organisations_peer_workers(world):
     page = world.client_for("sam").get(url("participants:detail", pid(world)))
     form = page.content.decode().split('id="assignment-form"')[1].split("</form>")[0]
-    assert f'value="{world.user("bob").pk}"' in form
-    assert f'value="{world.user("oscar").pk}"' not in form
-    assert f'value="{world.user("maria").pk}"' not in form
+    assert f'value="{world.user("bob").external_id}"' in form
+    assert f'value="{world.user("oscar").external_id}"' not in form
+    assert f'value="{world.user("maria").external_id}"' not in form
 
 
 @pytest.mark.parametrize("name", ["alice", "bob", "oscar", "eve"])
 def test_assignment_is_not_found_without_assign_permission(world, name):
     before = Assignment.objects.count()
     response = world.client_for(name).post(
-        url("care:assignment-create", pid(world)), {"peer": world.user("bob").pk}
+        url("care:assignment-create", pid(world)),
+        {"peer": world.user("bob").external_id},
     )
     assert response.status_code == 404
     assert Assignment.objects.count() == before

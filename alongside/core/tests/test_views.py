@@ -55,6 +55,14 @@ def test_a_failed_login_is_recorded_without_actor_with_the_name_tried(world):
     assert event.organisation == world.org
 
 
+def test_a_failed_login_keeps_no_text_typed_for_an_unknown_username(world):
+    # A password typed into the username box must not land in the audit log.
+    _login(Client(), "hunter2-secret", "wrong")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert "hunter2" not in event.reason
+    assert event.organisation is None
+
+
 def test_a_failed_login_truncates_a_long_username(world):
     _login(Client(), "x" * 400, "wrong")
     event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)

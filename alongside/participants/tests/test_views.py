@@ -319,7 +319,7 @@ def registration(world, **overrides):
         "gender": "man",
         "preferred_language": "en",
         "primary_substances": ["opioids", "alcohol"],
-        "program": world.program.pk,
+        "program": world.program.external_id,
         "site": "",
         "started_on": timezone.localdate().isoformat(),
     }
@@ -378,7 +378,7 @@ def test_registration_in_a_program_of_another_org_is_refused(world):
 def test_supervisor_registers_and_assigns_a_peer(world):
     response = world.client_for("sam").post(
         reverse("participants:create"),
-        registration(world, assign_to=world.user("alice").pk),
+        registration(world, assign_to=world.user("alice").external_id),
     )
     created = Participant.objects.exclude(pk=world.participant.pk).get()
     assert response.status_code == 302
@@ -555,7 +555,7 @@ def test_peer_enrols_participant_in_second_program(world):
     response = world.client_for("alice").post(
         enrol_url(world),
         {
-            "program": world.program_two.pk,
+            "program": world.program_two.external_id,
             "started_on": timezone.localdate().isoformat(),
         },
     )
@@ -569,7 +569,10 @@ def test_enrolling_twice_in_the_same_program_shows_error(world):
     before = Enrolment.objects.count()
     response = world.client_for("alice").post(
         enrol_url(world),
-        {"program": world.program.pk, "started_on": timezone.localdate().isoformat()},
+        {
+            "program": world.program.external_id,
+            "started_on": timezone.localdate().isoformat(),
+        },
     )
     html = response.content.decode()
     assert response.status_code == 400
