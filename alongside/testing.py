@@ -17,3 +17,5 @@ os.environ.setdefault(
     "ALONGSIDE_ENCRYPTION_KEYS", "dGVzdC1rZXktZm9yLXRoZS1hbG9uZ3NpZGUtc3VpdGU="
 )
 os.environ.setdefault("ALONGSIDE_VAR_DIR", tempfile.mkdtemp(prefix="alongside-test-"))
+# whitenoise warns about a missing static root; tests serve static files from the apps.
+os.makedirs(os.path.join(os.environ["ALONGSIDE_VAR_DIR"], "static"), exist_ok=True)
