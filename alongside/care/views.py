@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -38,7 +37,9 @@ from alongside.participants.policies import (
 from alongside.participants.views import (
     TIMELINE_PAGE_SIZE,
     audit_view,
+    detail_url,
     render_participant_page,
+    submit_participant_form,
 )
 from alongside.web.forms import apply_service_error
 
@@ -46,11 +47,6 @@ from alongside.web.forms import apply_service_error
 def _membership(request: HttpRequest) -> Membership:
     # Views below reach this only after a policy accepted the membership.
     return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def _detail_url(participant: Participant, anchor: str = "") -> str:
-    url = reverse("participants:detail", args=[participant.external_id])
-    return f"{url}#{anchor}" if anchor else url
 
 
 def _open_enrolments(participant: Participant) -> list[Enrolment]:
@@ -115,7 +111,7 @@ def encounter_create(request: HttpRequest, pid: str) -> HttpResponse:
         )
     if saved:
         messages.success(request, _("Contact logged."))
-        return redirect(_detail_url(participant, "timeline"))
+        return redirect(detail_url(participant, "timeline"))
     return render_participant_page(
         request, participant, forms={"encounter": form}, status=400
     )
@@ -128,26 +124,23 @@ def referral_create(request: HttpRequest, pid: str) -> HttpResponse:
     participant = participant_get_for_user(m, pid, "record")
     form = ReferralForm(request.POST, open_enrolments=_open_enrolments(participant))
     form.section = "referrals"  # type: ignore[attr-defined]
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.referral_create(
-                actor=m,
-                participant=participant,
-                service=data["service"],
-                provider=data["provider"],
-                made_on=data["made_on"],
-                follow_up_on=data["follow_up_on"],
-                note=data["note"],
-                program=form.chosen_program(),
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Referral recorded."))
-            return redirect(_detail_url(participant, "referrals"))
-    return render_participant_page(
-        request, participant, forms={"referral": form}, status=400
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="referral",
+        write=lambda data: services.referral_create(
+            actor=m,
+            participant=participant,
+            service=data["service"],
+            provider=data["provider"],
+            made_on=data["made_on"],
+            follow_up_on=data["follow_up_on"],
+            note=data["note"],
+            program=form.chosen_program(),
+        ),
+        success=_("Referral recorded."),
+        section="referrals",
     )
 
 
@@ -159,24 +152,21 @@ def referral_transition(request: HttpRequest, rid: str) -> HttpResponse:
     participant = referral.participant
     form = ReferralTransitionForm(request.POST, referral=referral)
     form.item, form.section = ("r", referral.pk), "referrals"  # type: ignore[attr-defined]
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.referral_transition(
-                actor=m,
-                referral=referral,
-                to_status=data["to_status"],
-                on=data["on"],
-                note=data["note"],
-                follow_up_on=data["follow_up_on"],
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Referral status updated."))
-            return redirect(_detail_url(participant, "referrals"))
-    return render_participant_page(
-        request, participant, forms={"item": form}, status=400
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: services.referral_transition(
+            actor=m,
+            referral=referral,
+            to_status=data["to_status"],
+            on=data["on"],
+            note=data["note"],
+            follow_up_on=data["follow_up_on"],
+        ),
+        success=_("Referral status updated."),
+        section="referrals",
     )
 
 
@@ -190,25 +180,22 @@ def treatment_start(request: HttpRequest, pid: str) -> HttpResponse:
         referrals=list(Referral.objects.filter(participant=participant)),
         open_enrolments=_open_enrolments(participant),
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.treatment_start(
-                actor=m,
-                participant=participant,
-                type=data["type"],
-                provider=data["provider"],
-                started_on=data["started_on"],
-                referral=data["referral"],
-                program=form.chosen_program(),
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Treatment start recorded."))
-            return redirect(_detail_url(participant, "treatment"))
-    return render_participant_page(
-        request, participant, forms={"treatment": form}, status=400
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="treatment",
+        write=lambda data: services.treatment_start(
+            actor=m,
+            participant=participant,
+            type=data["type"],
+            provider=data["provider"],
+            started_on=data["started_on"],
+            referral=data["referral"],
+            program=form.chosen_program(),
+        ),
+        success=_("Treatment start recorded."),
+        section="treatment",
     )
 
 
@@ -222,21 +209,19 @@ def treatment_end(request: HttpRequest, tid: str) -> HttpResponse:
     participant = episode.participant
     form = TreatmentEndForm(request.POST, episode=episode)
     form.item, form.section = ("t", episode.pk), "treatment"  # type: ignore[attr-defined]
-    if form.is_valid():
-        try:
-            services.treatment_end(
-                actor=m,
-                episode=episode,
-                ended_on=form.cleaned_data["ended_on"],
-                end_reason=form.cleaned_data["end_reason"],
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Treatment end recorded."))
-            return redirect(_detail_url(participant, "treatment"))
-    return render_participant_page(
-        request, participant, forms={"item": form}, status=400
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: services.treatment_end(
+            actor=m,
+            episode=episode,
+            ended_on=data["ended_on"],
+            end_reason=data["end_reason"],
+        ),
+        success=_("Treatment end recorded."),
+        section="treatment",
     )
 
 
@@ -246,20 +231,22 @@ def assignment_create(request: HttpRequest, pid: str) -> HttpResponse:
     m = _membership(request)
     participant = participant_get_for_user(m, pid, "assign")
     form = AssignmentForm(request.POST, membership=m)
-    if form.is_valid():
-        try:
-            services.assignment_create(
-                actor=m, participant=participant, peer=form.cleaned_data["peer"]
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Peer worker assigned."))
-            # A supervisor who hands someone to a peer outside their team no longer
-            # sees them; go back to the caseload rather than to a 404.
-            if participants_visible_to(m).filter(pk=participant.pk).exists():
-                return redirect(_detail_url(participant, "assignment"))
-            return redirect("participants:caseload")
-    return render_participant_page(
-        request, participant, forms={"assignment": form}, status=400
+
+    def done() -> HttpResponse:
+        # A supervisor who hands someone to a peer outside their team no longer sees
+        # them; go back to the caseload rather than to a 404.
+        if participants_visible_to(m).filter(pk=participant.pk).exists():
+            return redirect(detail_url(participant, "assignment"))
+        return redirect("participants:caseload")
+
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="assignment",
+        write=lambda data: services.assignment_create(
+            actor=m, participant=participant, peer=data["peer"]
+        ),
+        success=_("Peer worker assigned."),
+        done=done,
     )

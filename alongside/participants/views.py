@@ -7,6 +7,7 @@ form parses input, a service writes, and its ValidationError is shown next to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -258,7 +259,7 @@ def participant_timeline(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-def _detail_url(participant: Participant, anchor: str = "") -> str:
+def detail_url(participant: Participant, anchor: str = "") -> str:
     url = reverse("participants:detail", args=[participant.external_id])
     return f"{url}#{anchor}" if anchor else url
 
@@ -303,7 +304,7 @@ def participant_create(request: HttpRequest) -> HttpResponse:
                 _("Registered %(pseudonym)s.") % {"pseudonym": participant.pseudonym},
             )
             if participants_visible_to(m).filter(pk=participant.pk).exists():
-                return redirect(_detail_url(participant))
+                return redirect(detail_url(participant))
             return redirect("participants:caseload")
     return render(
         request,
@@ -337,7 +338,7 @@ def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
             apply_service_error(form, exc)
         else:
             messages.success(request, _("Details saved."))
-            return redirect(_detail_url(participant))
+            return redirect(detail_url(participant))
     else:
         audit_view(request, participant)
     return render(
@@ -351,10 +352,32 @@ def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
 # -- Consent and enrolment -------------------------------------------------------
 
 
-def _rejected(
-    request: HttpRequest, participant: Participant, key: str, form: Any
+def submit_participant_form(
+    request: HttpRequest,
+    participant: Participant,
+    form: Any,
+    *,
+    key: str,
+    write: Callable[[dict[str, Any]], object],
+    success: str,
+    section: str = "",
+    done: Callable[[], HttpResponse] | None = None,
 ) -> HttpResponse:
-    """Show the participant page again with the rejected form and its errors."""
+    """The participant page's write cycle, shared by every form on it.
+
+    A valid form goes to the service (`write`); success leaves a message and redirects
+    back (post/redirect/get), or to `done()`. A refusal, by the form or by the service,
+    shows the page again (400) with the error next to the field it names; the service's
+    transaction means nothing was written.
+    """
+    if form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, success)
+            return done() if done else redirect(detail_url(participant, section))
     return render_participant_page(request, participant, forms={key: form}, status=400)
 
 
@@ -364,19 +387,19 @@ def consent_create(request: HttpRequest, pid: str) -> HttpResponse:
     m = _membership(request)
     participant = participant_get_for_user(m, pid, "record")
     form = ConsentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.consent_record(
-                actor=m,  # type: ignore[arg-type]
-                participant=participant,
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Consent recorded."))
-            return redirect(_detail_url(participant, "consent"))
-    return _rejected(request, participant, "consent", form)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="consent",
+        write=lambda data: services.consent_record(
+            actor=m,  # type: ignore[arg-type]
+            participant=participant,
+            **data,
+        ),
+        success=_("Consent recorded."),
+        section="consent",
+    )
 
 
 @login_required
@@ -389,19 +412,19 @@ def consent_revoke(request: HttpRequest, pid: str, cid: str) -> HttpResponse:
     )
     form = ConsentRevokeForm(request.POST, consent=consent)
     form.item, form.section = ("c", consent.pk), "consent"  # type: ignore[attr-defined]
-    if form.is_valid():
-        try:
-            services.consent_revoke(
-                actor=m,  # type: ignore[arg-type]
-                consent=consent,
-                revoked_on=form.cleaned_data["revoked_on"],
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Consent revoked."))
-            return redirect(_detail_url(participant, "consent"))
-    return _rejected(request, participant, "item", form)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: services.consent_revoke(
+            actor=m,  # type: ignore[arg-type]
+            consent=consent,
+            revoked_on=data["revoked_on"],
+        ),
+        success=_("Consent revoked."),
+        section="consent",
+    )
 
 
 @login_required
@@ -411,19 +434,19 @@ def enrolment_create(request: HttpRequest, pid: str) -> HttpResponse:
     participant = participant_get_for_user(m, pid, "record")
     form = EnrolmentForm(request.POST, membership=m)  # type: ignore[arg-type]
     form.section = "enrolments"  # type: ignore[attr-defined]
-    if form.is_valid():
-        try:
-            services.enrolment_create(
-                actor=m,  # type: ignore[arg-type]
-                participant=participant,
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Enrolment recorded."))
-            return redirect(_detail_url(participant, "enrolments"))
-    return _rejected(request, participant, "enrolment", form)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="enrolment",
+        write=lambda data: services.enrolment_create(
+            actor=m,  # type: ignore[arg-type]
+            participant=participant,
+            **data,
+        ),
+        success=_("Enrolment recorded."),
+        section="enrolments",
+    )
 
 
 @login_required
@@ -436,17 +459,17 @@ def enrolment_discharge(request: HttpRequest, pid: str, eid: str) -> HttpRespons
     )
     form = DischargeForm(request.POST, enrolment=enrolment)
     form.item, form.section = ("e", enrolment.pk), "enrolments"  # type: ignore[attr-defined]
-    if form.is_valid():
-        try:
-            services.enrolment_discharge(
-                actor=m,  # type: ignore[arg-type]
-                enrolment=enrolment,
-                ended_on=form.cleaned_data["ended_on"],
-                reason=form.cleaned_data["discharge_reason"],
-            )
-        except ValidationError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Discharge recorded."))
-            return redirect(_detail_url(participant, "enrolments"))
-    return _rejected(request, participant, "item", form)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: services.enrolment_discharge(
+            actor=m,  # type: ignore[arg-type]
+            enrolment=enrolment,
+            ended_on=data["ended_on"],
+            reason=data["discharge_reason"],
+        ),
+        success=_("Discharge recorded."),
+        section="enrolments",
+    )
