@@ -20,13 +20,14 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils.translation import get_language_info
 
 from alongside.care.models import Assignment
 from alongside.care.selectors import contact_due_q, days_since, org_now, org_programs
 from alongside.core.models import Membership, User
 from alongside.participants.models import Participant
 from alongside.participants.policies import participants_visible_to
-from alongside.workforce.models import PeerProfile
+from alongside.workforce.models import LivedExperience, PeerProfile
 from alongside.workforce.policies import team_members_visible_to
 
 # "Not seen for a while": no contact in this many days, whatever the program.
@@ -42,10 +43,19 @@ class TeamRow:
     never_contacted: int
     oldest_contact_days: int | None
     capacity: int | None
+    languages: tuple[str, ...] = ()
+    lived_experience: tuple[str, ...] = ()
 
     @property
     def over_capacity(self) -> bool:
         return self.capacity is not None and self.caseload > self.capacity
+
+
+def _language_name(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_local"])
+    except KeyError:
+        return code
 
 
 def team_overview(membership: Membership) -> list[TeamRow]:
@@ -58,11 +68,13 @@ def team_overview(membership: Membership) -> list[TeamRow]:
         .order_by("user__first_name", "user__last_name", "user__username")
     )
     user_ids = [m.user_id for m in members]
-    profiles = dict(
-        PeerProfile.objects.filter(
+    profiles = {
+        user_id: (capacity, tuple(languages or ()), tuple(lived or ()))
+        for user_id, capacity, languages, lived in PeerProfile.objects.filter(
             user_id__in=user_ids, organisation_id=membership.organisation_id
-        ).values_list("user_id", "caseload_capacity")
-    )
+        ).values_list("user_id", "caseload_capacity", "languages", "lived_experience")
+    }
+    experience_labels = dict(LivedExperience.choices)
     stale_q = Q(participant__last_contact_at__isnull=True) | Q(
         participant__last_contact_at__lt=now - dt.timedelta(days=STALE_DAYS)
     )
@@ -100,6 +112,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
     rows = []
     for m in members:
         f: dict[str, Any] = figures.get(m.user_id, {})
+        profile = profiles.get(m.user_id)
         rows.append(
             TeamRow(
                 user=m.user,
@@ -108,7 +121,15 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                 stale=f.get("stale", 0),
                 never_contacted=f.get("never", 0),
                 oldest_contact_days=days_since(f.get("oldest"), now),
-                capacity=profiles.get(m.user_id),
+                capacity=profile[0] if profile else None,
+                languages=tuple(_language_name(c) for c in profile[1])
+                if profile
+                else (),
+                lived_experience=tuple(
+                    str(experience_labels.get(e, e)) for e in profile[2]
+                )
+                if profile
+                else (),
             )
         )
     return rows

@@ -223,3 +223,22 @@ def test_peer_caseload_query_count_does_not_grow_with_the_caseload(world):
     small = _queries(client, url)
     _grow(world, 30)
     assert _queries(client, url) == small
+
+
+def test_team_shows_each_peers_languages_and_lived_experience(world):
+    from alongside.workforce.models import PeerProfile
+
+    PeerProfile.objects.create(
+        user=world.user("alice"),
+        organisation=world.org,
+        languages=["en", "es"],
+        lived_experience=["opioid_treatment"],
+        caseload_capacity=20,
+    )
+    body = world.client_for("sam").get(reverse("workforce:team")).content.decode()
+    row = body.split(f'id="peer-{world.user("alice").external_id}"')[1].split("</tr>")[
+        0
+    ]
+    assert "English, español" in row
+    assert "Opioid treatment (MOUD)" in row
+    assert 'data-figure="capacity">20<' in row
