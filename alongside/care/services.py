@@ -33,7 +33,12 @@ from alongside.care.models import (
 )
 from alongside.core import audit
 from alongside.core.models import AuditEvent, Membership, Program, User
-from alongside.core.services import field_error, require_not_future, require_order
+from alongside.core.services import (
+    close_period,
+    field_error,
+    require_not_future,
+    require_order,
+)
 from alongside.participants.models import Enrolment, Participant
 
 
@@ -343,24 +348,13 @@ def treatment_end(
     *, actor: Membership, episode: TreatmentEpisode, ended_on: dt.date, end_reason: str
 ) -> TreatmentEpisode:
     """Record the end of a treatment episode with its reason."""
-    episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
-    if episode.ended_on is not None:
-        raise field_error("ended_on", _("This treatment episode has already ended."))
-    _choice("end_reason", end_reason, TreatmentEndReason.values)
-    require_not_future("ended_on", ended_on)
-    require_order("started_on", episode.started_on, "ended_on", ended_on)
-    episode.ended_on = ended_on
-    episode.end_reason = end_reason
-    episode.save(update_fields=["ended_on", "end_reason"])
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
-        action=AuditEvent.Action.UPDATE,
-        target=episode,
-        participant_id=episode.participant.external_id,
-        changes={
-            "ended_on": {"old": None, "new": ended_on.isoformat()},
-            "end_reason": {"old": "", "new": end_reason},
-        },
+    return close_period(
+        actor=actor,
+        record=episode,
+        ended_on=ended_on,
+        reason_field="end_reason",
+        reason=end_reason,
+        allowed=TreatmentEndReason.values,
+        already_ended=_("This treatment episode has already ended."),
+        choose_reason=_("Choose one of the listed options."),
     )
-    return episode

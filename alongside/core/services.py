@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from alongside.core.models import Membership
+
+PeriodModel = TypeVar("PeriodModel", bound=models.Model)
 
 
 def field_error(field: str, message: str) -> ValidationError:
@@ -30,3 +38,47 @@ def require_order(
 ) -> None:
     if start is not None and end is not None and end < start:
         raise field_error(end_field, _("This must be on or after the start date."))
+
+
+def close_period(
+    *,
+    actor: Membership,
+    record: PeriodModel,
+    ended_on: dt.date,
+    reason_field: str,
+    reason: str,
+    allowed: Sequence[str],
+    already_ended: str,
+    choose_reason: str,
+) -> PeriodModel:
+    """End a dated period (an enrolment, a treatment episode) with its reason.
+
+    Locks the row, refuses a second end, an unknown reason, a future date or an end
+    before the start, and writes the audit row. Call inside the service's transaction.
+    """
+    from alongside.core import audit
+    from alongside.core.models import AuditEvent
+
+    model = type(record)
+    record = model._default_manager.select_for_update().get(pk=record.pk)
+    if record.ended_on is not None:  # type: ignore[attr-defined]
+        raise field_error("ended_on", already_ended)
+    if reason not in allowed:
+        raise field_error(reason_field, choose_reason)
+    require_not_future("ended_on", ended_on)
+    require_order("started_on", record.started_on, "ended_on", ended_on)  # type: ignore[attr-defined]
+    record.ended_on = ended_on  # type: ignore[attr-defined]
+    setattr(record, reason_field, reason)
+    record.save(update_fields=["ended_on", reason_field])
+    audit.record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action=AuditEvent.Action.UPDATE,
+        target=record,
+        participant_id=record.participant.external_id,  # type: ignore[attr-defined]
+        changes={
+            "ended_on": {"old": None, "new": ended_on.isoformat()},
+            reason_field: {"old": "", "new": reason},
+        },
+    )
+    return record

@@ -13,7 +13,12 @@ from django.utils.translation import gettext as _
 from alongside.core import audit
 from alongside.core.crypto import blind_index
 from alongside.core.models import AuditEvent, Membership, Program, Site, User
-from alongside.core.services import field_error, require_not_future, require_order
+from alongside.core.services import (
+    close_period,
+    field_error,
+    require_not_future,
+    require_order,
+)
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Consent,
@@ -277,25 +282,13 @@ def enrolment_discharge(
     *, actor: Membership, enrolment: Enrolment, ended_on: dt.date, reason: str
 ) -> Enrolment:
     """Close an episode of care with its date and discharge reason."""
-    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
-    if enrolment.ended_on is not None:
-        raise field_error("ended_on", _("This enrolment has already ended."))
-    if reason not in Enrolment.DischargeReason.values:
-        raise field_error("discharge_reason", _("Choose a discharge reason."))
-    require_not_future("ended_on", ended_on)
-    require_order("started_on", enrolment.started_on, "ended_on", ended_on)
-    enrolment.ended_on = ended_on
-    enrolment.discharge_reason = reason
-    enrolment.save(update_fields=["ended_on", "discharge_reason"])
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
-        action=AuditEvent.Action.UPDATE,
-        target=enrolment,
-        participant_id=enrolment.participant.external_id,
-        changes={
-            "ended_on": {"old": None, "new": ended_on.isoformat()},
-            "discharge_reason": {"old": "", "new": reason},
-        },
+    return close_period(
+        actor=actor,
+        record=enrolment,
+        ended_on=ended_on,
+        reason_field="discharge_reason",
+        reason=reason,
+        allowed=Enrolment.DischargeReason.values,
+        already_ended=_("This enrolment has already ended."),
+        choose_reason=_("Choose a discharge reason."),
     )
-    return enrolment
