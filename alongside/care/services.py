@@ -106,9 +106,8 @@ def assignment_create(
     assignment = Assignment.objects.create(
         participant=participant, peer=peer, started_at=now, assigned_by=actor.user
     )
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=assignment,
         participant_id=participant.external_id,
@@ -163,9 +162,8 @@ def encounter_create(
     Participant.objects.filter(pk=participant.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
     ).update(last_contact_at=occurred_at)
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=encounter,
         participant_id=participant.external_id,
@@ -229,9 +227,8 @@ def referral_create(
         made_on,
         counters.referral_status_metric(ReferralStatus.MADE),
     )
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=referral,
         participant_id=participant.external_id,
@@ -294,9 +291,8 @@ def referral_transition(
     )
     if to_status == ReferralStatus.CONNECTED:
         counters.bump(referral.program_id, referral.made_on, counters.CONNECTED)
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.UPDATE,
         target=referral,
         participant_id=referral.participant.external_id,
@@ -332,9 +328,8 @@ def treatment_start(
         started_on=started_on,
         recorded_by=actor.user,
     )
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=episode,
         participant_id=participant.external_id,

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 
 from alongside.core.middleware import current_request_id
-from alongside.core.models import AuditEvent, Organisation, User
+from alongside.core.models import AuditEvent, Membership, Organisation, User
 
 MASK = "•••"
 
@@ -77,6 +77,11 @@ def record(
         changes=dict(changes or {}),
         reason=reason,
     )
+
+
+def record_by(membership: Membership, **kwargs: Any) -> AuditEvent:
+    """`record` for a service acting as `membership`: its user, its organisation."""
+    return record(actor=membership.user, organisation=membership.organisation, **kwargs)
 
 
 def record_list_view(

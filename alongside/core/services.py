@@ -70,9 +70,8 @@ def close_period(
     record.ended_on = ended_on  # type: ignore[attr-defined]
     setattr(record, reason_field, reason)
     record.save(update_fields=["ended_on", reason_field])
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.UPDATE,
         target=record,
         participant_id=record.participant.external_id,  # type: ignore[attr-defined]

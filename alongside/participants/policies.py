@@ -12,7 +12,6 @@ both raise Http404.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
@@ -20,9 +19,6 @@ from django.http import Http404
 from alongside.core.models import Membership, Role
 from alongside.core.permissions import has_perm
 from alongside.participants.models import Enrolment, Participant
-
-if TYPE_CHECKING:
-    from alongside.core.models import User
 
 ACTION_PERMS = {
     "view": "participant.view",
@@ -100,13 +96,6 @@ def parse_external_id(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
-
-
-def user_in_scope(membership: Membership, user: User) -> bool:
-    """Whether `user` is a peer this membership may assign work to."""
-    return Membership.objects.filter(
-        organisation_id=membership.organisation_id, user=user, is_active=True
-    ).exists()
 
 
 __all__ = [

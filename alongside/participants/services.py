@@ -99,9 +99,8 @@ def participant_create(
         preferred_language=preferred_language,
         primary_substances=_check_substances(primary_substances),
     )
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=participant,
         participant_id=participant.external_id,
@@ -152,9 +151,8 @@ def participant_update(
         if name in changed:
             changed[name] = {"old": audit.MASK, "new": audit.MASK}
     if changed:
-        audit.record(
-            actor=actor.user,
-            organisation=actor.organisation,
+        audit.record_by(
+            actor,
             action=AuditEvent.Action.UPDATE,
             target=participant,
             participant_id=participant.external_id,
@@ -202,9 +200,8 @@ def consent_record(
         expires_on=expires_on,
         recorded_by=actor.user,
     )
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=consent,
         participant_id=participant.external_id,
@@ -229,9 +226,8 @@ def consent_revoke(
     consent.revoked_on = revoked_on
     consent.revoked_by = actor.user
     consent.save(update_fields=["revoked_on", "revoked_by"])
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.UPDATE,
         target=consent,
         participant_id=consent.participant.external_id,
@@ -266,9 +262,8 @@ def enrolment_create(
     from alongside.care import counters
 
     counters.bump(program.pk, started_on, counters.ENROLMENTS)
-    audit.record(
-        actor=actor.user,
-        organisation=actor.organisation,
+    audit.record_by(
+        actor,
         action=AuditEvent.Action.CREATE,
         target=enrolment,
         participant_id=participant.external_id,
