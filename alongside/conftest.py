@@ -15,7 +15,9 @@ authorisation matrix needs:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -26,6 +28,7 @@ from alongside.care.tests.factories import (
     ReferralFactory,
     TreatmentEpisodeFactory,
 )
+from alongside.core import clock
 from alongside.core.models import Membership, Organisation, Program, Role, User
 from alongside.core.tests.factories import (
     ConsentFactory,
@@ -38,8 +41,17 @@ from alongside.core.tests.factories import (
     UserFactory,
 )
 from alongside.participants.models import Participant
+from alongside.testing import CalendarCase
 
 PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Days:
+    """A date given as days from the organisation's today, for `parametrize` (which
+    runs at import, before any test has a clock): `world.resolve(Days(-3))`."""
+
+    n: int
 
 
 @dataclass
@@ -50,6 +62,27 @@ class World:
     program_two: Program
     participant: Participant
     members: dict[str, Membership]
+
+    def today(self) -> dt.date:
+        """The organisation's today: the same function the product uses."""
+        return clock.today(self.org)
+
+    def now(self) -> dt.datetime:
+        return clock.now()
+
+    def at(self, day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
+        """An aware instant at a wall-clock time on the organisation's calendar day."""
+        return dt.datetime(
+            day.year, day.month, day.day, hour, minute, tzinfo=clock.zone(self.org)
+        )
+
+    def resolve(self, value: Any) -> Any:
+        """`value` with every `Days` (also inside a dict) turned into a date."""
+        if isinstance(value, Days):
+            return self.today() + dt.timedelta(days=value.n)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
 
     def user(self, name: str) -> User:
         return self.members[name].user
@@ -62,9 +95,14 @@ class World:
 
 
 @pytest.fixture
-def world(db: None) -> World:
-    org = OrganisationFactory(name="Riverside", slug="riverside")
-    other = OrganisationFactory(name="Elsewhere", slug="elsewhere")
+def world(db: None, calendar_case: CalendarCase) -> World:
+    # Both organisations keep the test's stated time zone (see alongside.testing).
+    org = OrganisationFactory(
+        name="Riverside", slug="riverside", timezone=calendar_case.zone
+    )
+    other = OrganisationFactory(
+        name="Elsewhere", slug="elsewhere", timezone=calendar_case.zone
+    )
     program = ProgramFactory(organisation=org, name="ED Coaching", contact_due_days=3)
     program_two = ProgramFactory(organisation=org, name="Navigation")
     SiteFactory(program=program, name="Mercy ED")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from alongside.care.models import (
     Encounter,
@@ -18,6 +16,7 @@ from alongside.care.models import (
     ReferralStatus,
     Service,
 )
+from alongside.core import clock
 from alongside.core.models import Organisation
 from alongside.participants.models import Enrolment
 
@@ -32,7 +31,8 @@ def referral_status_metric(status: str) -> str:
 
 
 def local_day(when: dt.datetime, organisation: Organisation) -> dt.date:
-    return timezone.localtime(when, zoneinfo.ZoneInfo(organisation.timezone)).date()
+    """The organisation's calendar day of an instant: the day a counter belongs to."""
+    return clock.local_day(when, organisation)
 
 
 def bump(program_id: int, day: dt.date, metric: str, delta: int = 1) -> None:
@@ -57,7 +57,7 @@ def rebuild_counts(organisation: Organisation | None = None) -> int:
     orgs = [organisation] if organisation else list(Organisation.objects.all())
     total = 0
     for org in orgs:
-        tz = zoneinfo.ZoneInfo(org.timezone)
+        tz = clock.zone(org)
         counts: dict[tuple[int, dt.date, str], int] = defaultdict(int)
         for row in (
             Encounter.objects.filter(program__organisation=org)

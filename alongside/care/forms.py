@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alongside.care.models import (
@@ -23,14 +22,11 @@ from alongside.care.models import (
     TreatmentEpisode,
     TreatmentType,
 )
+from alongside.core import clock
 from alongside.core.models import Membership, Program, User
 from alongside.participants.forms import PeerChoiceField, peer_workers
 from alongside.participants.models import Enrolment
 from alongside.web.forms import DateInput, DateTimeInput
-
-
-def _now_minute() -> Any:
-    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 class _ProgramChoice(forms.Form):
@@ -90,7 +86,7 @@ class EncounterForm(_ProgramChoice):
     ) -> None:
         kwargs.setdefault("auto_id", "encounter-%s")
         super().__init__(*args, **kwargs)
-        self.fields["occurred_at"].initial = _now_minute
+        self.fields["occurred_at"].initial = clock.request_now_minute
         self._add_program(open_enrolments)
 
 
@@ -112,7 +108,7 @@ class ReferralForm(_ProgramChoice):
     ) -> None:
         kwargs.setdefault("auto_id", "referral-%s")
         super().__init__(*args, **kwargs)
-        self.fields["made_on"].initial = timezone.localdate
+        self.fields["made_on"].initial = clock.request_today
         self._add_program(open_enrolments)
 
 
@@ -132,7 +128,7 @@ class ReferralTransitionForm(forms.Form):
         self.fields["to_status"].choices = [  # type: ignore[attr-defined]
             (s, ReferralStatus(s).label) for s in referral.allowed_transitions()
         ]
-        self.fields["on"].initial = timezone.localdate
+        self.fields["on"].initial = clock.request_today
 
 
 class TreatmentStartForm(_ProgramChoice):
@@ -161,7 +157,7 @@ class TreatmentStartForm(_ProgramChoice):
             for key, r in by_id.items()
         ]
         field.coerce = by_id.__getitem__  # type: ignore[attr-defined]
-        self.fields["started_on"].initial = timezone.localdate
+        self.fields["started_on"].initial = clock.request_today
         self._add_program(open_enrolments)
 
 
@@ -177,7 +173,7 @@ class TreatmentEndForm(forms.Form):
         suffix = episode.external_id if episode is not None else "x"
         kwargs.setdefault("auto_id", f"treatment-{suffix}-%s")
         super().__init__(*args, **kwargs)
-        self.fields["ended_on"].initial = timezone.localdate
+        self.fields["ended_on"].initial = clock.request_today
 
 
 class AssignmentForm(forms.Form):

@@ -8,15 +8,10 @@ single query, and program figures are grouped aggregates.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from alongside.care import counters
 from alongside.care.models import (
@@ -27,7 +22,9 @@ from alongside.care.models import (
     ReferralStatus,
     TreatmentEpisode,
 )
+from alongside.core import clock
 from alongside.core.models import Membership, Program
+from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import (
     can_view_identifying,
@@ -44,61 +41,12 @@ SMALL_CELL_MAX = 10
 
 def org_now(membership: Membership) -> dt.datetime:
     """Now in the membership's organisation time zone."""
-    tz = zoneinfo.ZoneInfo(membership.organisation.timezone)
-    return timezone.now().astimezone(tz)
+    return clock.local_now(membership.organisation)
 
 
 def org_programs(membership: Membership) -> list[Program]:
     """The organisation's programs (a handful): the source of per-program rules."""
-    return list(
-        Program.objects.filter(organisation_id=membership.organisation_id).only(
-            "id", "contact_due_days", "name"
-        )
-    )
-
-
-def overdue_enrolment_exists(
-    programs: Sequence[Program], now: dt.datetime, participant_ref: str = "pk"
-) -> Exists | None:
-    """An open enrolment whose program's contact interval has passed since the
-    participant's last contact: one OR of per-program conditions, one subquery."""
-    if not programs:
-        return None
-    condition = reduce(
-        or_,
-        (
-            Q(
-                program_id=p.pk,
-                participant__last_contact_at__lt=now
-                - dt.timedelta(days=p.contact_due_days),
-            )
-            for p in programs
-        ),
-    )
-    return Exists(
-        Enrolment.objects.filter(
-            participant_id=OuterRef(participant_ref), ended_on__isnull=True
-        ).filter(condition)
-    )
-
-
-def contact_due_q(
-    programs: Sequence[Program],
-    now: dt.datetime,
-    *,
-    prefix: str = "",
-    participant_ref: str = "pk",
-) -> Q:
-    """Due a contact: never contacted, or past the interval of an open enrolment.
-
-    `prefix` reaches the participant from another model ("participant__");
-    `participant_ref` names the participant's key for the subquery ("participant_id").
-    """
-    due = Q(**{f"{prefix}last_contact_at__isnull": True})
-    overdue = overdue_enrolment_exists(programs, now, participant_ref)
-    if overdue is not None:
-        due |= Q(overdue)
-    return due
+    return organisation_programs(membership.organisation)
 
 
 def _open_assignment_to(user_id: int) -> Exists:
@@ -114,10 +62,6 @@ def own_caseload(membership: Membership) -> QuerySet[Participant]:
     return participants_visible_to(membership).filter(
         _open_assignment_to(membership.user_id), archived_at__isnull=True
     )
-
-
-def days_since(when: dt.datetime | None, now: dt.datetime) -> int | None:
-    return None if when is None else max((now - when).days, 0)
 
 
 @dataclass(frozen=True)
@@ -157,8 +101,8 @@ def _participant_fields(show_names: bool) -> tuple[str, ...]:
 
 def today_for(membership: Membership) -> Today:
     """Due contacts, referrals waiting on a follow-up and new assignments (4 queries)."""
-    now = org_now(membership)
-    today = now.date()
+    org = membership.organisation
+    today = clock.today(org)
     show_names = can_view_identifying(membership)
     fields = _participant_fields(show_names)
     programs = org_programs(membership)
@@ -166,11 +110,13 @@ def today_for(membership: Membership) -> Today:
     result = Today(show_names=show_names, today=today)
 
     due = (
-        mine.filter(contact_due_q(programs, now))
+        mine.filter(contact_due_q(programs, org))
         .only(*fields)
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
     )
-    result.due = [DueContact(p, days_since(p.last_contact_at, now)) for p in due]
+    result.due = [
+        DueContact(p, clock.days_since(p.last_contact_at, org, on=today)) for p in due
+    ]
 
     waiting = (
         Referral.objects.filter(
@@ -180,7 +126,7 @@ def today_for(membership: Membership) -> Today:
             Q(follow_up_on__lte=today)
             | Q(
                 follow_up_on__isnull=True,
-                status_changed_at__lt=now - dt.timedelta(days=REFERRAL_STALE_DAYS),
+                status_changed_at__lt=clock.cutoff(REFERRAL_STALE_DAYS, org, on=today),
             )
         )
         .select_related("participant")
@@ -209,14 +155,16 @@ def today_for(membership: Membership) -> Today:
             participant__in=mine.values("pk"),
             peer_id=membership.user_id,
             ended_at__isnull=True,
-            started_at__gte=now - dt.timedelta(days=NEW_ASSIGNMENT_DAYS),
+            # Started within the last NEW_ASSIGNMENT_DAYS calendar days (0..6 ago).
+            started_at__gte=clock.cutoff(NEW_ASSIGNMENT_DAYS, org, on=today),
         )
         .select_related("participant")
         .only("external_id", "started_at", *(f"participant__{f}" for f in fields))
         .order_by("-started_at")
     )
     result.new_assignments = [
-        NewAssignment(a, days_since(a.started_at, now) or 0) for a in recent
+        NewAssignment(a, clock.days_since(a.started_at, org, on=today) or 0)
+        for a in recent
     ]
     return result
 
@@ -274,12 +222,6 @@ def _complementary(
     return cells
 
 
-def _month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    nxt = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, nxt
-
-
 def overview_programs(membership: Membership) -> list[Program]:
     return list(membership.programs.filter(organisation_id=membership.organisation_id))
 
@@ -290,11 +232,11 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
     No identifying data; with `suppress` (de-identified viewers) every count from 1 to
     10 is shown as "<11" and a rate built on such a count is withheld.
     """
-    now = org_now(membership)
-    month_start, next_month = _month_bounds(now)
+    today = clock.today(membership.organisation)
+    month_start, next_month = clock.month_bounds(today)
     programs = overview_programs(membership)
     ids = [p.pk for p in programs]
-    window_start = now.date() - dt.timedelta(days=CONNECTION_WINDOW_DAYS)
+    window_start = today - dt.timedelta(days=CONNECTION_WINDOW_DAYS)
 
     # Live counts where an index answers them: open enrolments and open treatment.
     active = dict(
@@ -316,9 +258,9 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
     month: dict[tuple[int, str], int] = defaultdict(int)
     window: dict[tuple[int, str], int] = defaultdict(int)
     for program_id, day, metric, value in ProgramDailyCount.objects.filter(
-        program_id__in=ids, day__gte=min(month_start.date(), window_start)
+        program_id__in=ids, day__gte=min(month_start, window_start)
     ).values_list("program_id", "day", "metric", "value"):
-        if month_start.date() <= day < next_month.date():
+        if month_start <= day < next_month:
             month[(program_id, metric)] += value
         if day >= window_start:
             window[(program_id, metric)] += value
@@ -379,7 +321,7 @@ def program_overview(membership: Membership, *, suppress: bool) -> Overview:
         )
     return Overview(
         programs=figures,
-        month_start=month_start.date(),
+        month_start=month_start,
         window_days=CONNECTION_WINDOW_DAYS,
         suppress_small_cells=suppress,
     )

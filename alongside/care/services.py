@@ -31,7 +31,7 @@ from alongside.care.models import (
     TreatmentEpisode,
     TreatmentType,
 )
-from alongside.core import audit
+from alongside.core import audit, clock
 from alongside.core.models import AuditEvent, Membership, Program, User
 from alongside.core.services import (
     close_period,
@@ -92,7 +92,7 @@ def assignment_create(
         and peer.pk != actor.user_id
     ):
         raise field_error("peer", _("Choose a peer worker in your organisation."))
-    now = timezone.now()
+    now = clock.now()
     current = list(
         Assignment.objects.select_for_update().filter(
             participant=participant, ended_at__isnull=True
@@ -134,10 +134,10 @@ def encounter_create(
     program: Program | None = None,
 ) -> Encounter:
     """Log one contact and move the participant's last-contact time forward."""
-    occurred_at = occurred_at or timezone.now()
+    occurred_at = occurred_at or clock.now()
     if timezone.is_naive(occurred_at):
         raise field_error("occurred_at", _("Give a time with its time zone."))
-    require_not_future("occurred_at", occurred_at)
+    require_not_future("occurred_at", occurred_at, actor.organisation)
     if not 0 < duration_minutes <= 24 * 60:
         raise field_error(
             "duration_minutes", _("Give a duration between 1 and 1440 minutes.")
@@ -199,11 +199,11 @@ def referral_create(
     program: Program | None = None,
 ) -> Referral:
     """Make a referral (status `made`) and keep the first step of its history."""
-    made_on = made_on or timezone.localdate()
+    made_on = made_on or clock.today(actor.organisation)
     _choice("service", service, ReferralService.values)
     if not provider.strip():
         raise field_error("provider", _("Name the provider or service."))
-    require_not_future("made_on", made_on)
+    require_not_future("made_on", made_on, actor.organisation)
     require_order("made_on", made_on, "follow_up_on", follow_up_on)
     referral = Referral.objects.create(
         participant=participant,
@@ -253,7 +253,7 @@ def referral_transition(
 ) -> Referral:
     """Move a referral along the closed loop; refuse a step the loop does not allow."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    on = on or timezone.localdate()
+    on = on or clock.today(actor.organisation)
     if to_status not in REFERRAL_TRANSITIONS[referral.status]:
         raise field_error(
             "to_status",
@@ -265,7 +265,7 @@ def referral_transition(
                 else to_status,
             },
         )
-    require_not_future("on", on)
+    require_not_future("on", on, actor.organisation)
     require_order("made_on", referral.made_on, "on", on)
     require_order("on", on, "follow_up_on", follow_up_on)
     old = referral.status
@@ -278,7 +278,7 @@ def referral_transition(
         note=note.strip(),
     )
     referral.status = to_status
-    referral.status_changed_at = timezone.now()
+    referral.status_changed_at = clock.now()
     referral.follow_up_on = follow_up_on
     referral.save(update_fields=["status", "status_changed_at", "follow_up_on"])
     counters.bump(
@@ -316,7 +316,7 @@ def treatment_start(
     _choice("type", type, TreatmentType.values)
     if not provider.strip():
         raise field_error("provider", _("Name the treatment provider."))
-    require_not_future("started_on", started_on)
+    require_not_future("started_on", started_on, actor.organisation)
     if referral is not None and referral.participant_id != participant.pk:
         raise field_error("referral", _("Choose one of this participant's referrals."))
     episode = TreatmentEpisode.objects.create(

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alongside.core import clock
+
 if TYPE_CHECKING:
-    from alongside.core.models import Membership
+    from alongside.core.models import Membership, Organisation
 
 PeriodModel = TypeVar("PeriodModel", bound=models.Model)
 
@@ -22,14 +23,17 @@ def field_error(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def require_not_future(field: str, value: dt.date | dt.datetime | None) -> None:
+def require_not_future(
+    field: str, value: dt.date | dt.datetime | None, organisation: Organisation
+) -> None:
+    """Refuse a date after the organisation's today, or an instant after now."""
     if value is None:
         return
     if isinstance(value, dt.datetime):
         # A few minutes' grace for clocks that disagree.
-        if value > timezone.now() + dt.timedelta(minutes=5):
+        if value > clock.now() + dt.timedelta(minutes=5):
             raise field_error(field, _("This cannot be in the future."))
-    elif value > timezone.localdate():
+    elif value > clock.today(organisation):
         raise field_error(field, _("This cannot be in the future."))
 
 
@@ -65,7 +69,7 @@ def close_period(
         raise field_error("ended_on", already_ended)
     if reason not in allowed:
         raise field_error(reason_field, choose_reason)
-    require_not_future("ended_on", ended_on)
+    require_not_future("ended_on", ended_on, actor.organisation)
     require_order("started_on", record.started_on, "ended_on", ended_on)  # type: ignore[attr-defined]
     record.ended_on = ended_on  # type: ignore[attr-defined]
     setattr(record, reason_field, reason)

@@ -37,7 +37,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
-from django.utils import timezone
 from tqdm import tqdm
 
 from alongside.care.models import (
@@ -57,6 +56,7 @@ from alongside.care.models import (
     TreatmentType,
 )
 from alongside.core import audit, crypto
+from alongside.core import clock as core_clock
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.demo import names
 from alongside.participants.models import (
@@ -479,6 +479,7 @@ class _Plan:
     stability: float  # a latent covariate: it raises both engagement and treatment
     engagement: float  # lognormal multiplier of contact intensity (heavy tail)
     start: datetime
+    start_day: date  # the local (organisation time zone) date of `start`
     ended_on: date | None = None
     discharge_reason: str = ""
     peer: User | None = None
@@ -542,6 +543,7 @@ def _plan_participants(
             stability=stability,
             engagement=engagement,
             start=start,
+            start_day=start_day,
         )
         # Discharge: constant hazard, lower for the more engaged.
         base = 300.0 if ctx.kind == "ed" else 450.0
@@ -606,9 +608,7 @@ def _mark_overdue(rng: random.Random, plans: list[_Plan], today: date) -> None:
         by_peer.setdefault(plan.peer.pk, []).append(plan)
     for caseload in by_peer.values():
         eligible = [
-            p
-            for p in caseload
-            if p.start.date() <= today - timedelta(days=p.due_days + 2)
+            p for p in caseload if p.start_day <= today - timedelta(days=p.due_days + 2)
         ]
         for plan in eligible:
             plan.overdue = rng.random() < 0.12
@@ -688,7 +688,7 @@ def _mark_pending_referrals(
             assert plan.peer is not None
             by_peer.setdefault(plan.peer.pk, []).append(plan)
     for caseload in by_peer.values():
-        settled = [p for p in caseload if p.start.date() <= today - timedelta(days=14)]
+        settled = [p for p in caseload if p.start_day <= today - timedelta(days=14)]
         pool = settled if len(settled) >= 2 else caseload
         for plan in rng.sample(pool, min(len(pool), rng.randint(2, 3))):
             plan.pending_referral = True
@@ -1570,7 +1570,7 @@ def build(
     if demo_exists():
         return BuildSummary(scale=scale.name, seed=seed, built=False)
     started = time.monotonic()
-    clock = _Clock(now=(now or timezone.now()).astimezone(UTC), tz=ZoneInfo(ORG_TZ))
+    clock = _Clock(now=(now or core_clock.now()).astimezone(UTC), tz=ZoneInfo(ORG_TZ))
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
     # One hash for every demo login: argon2 is slow by design.

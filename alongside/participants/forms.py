@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core import clock
 from alongside.core.models import Membership, Program, Role, Site, User
 from alongside.participants.models import Consent, Enrolment, Gender, Substance
 from alongside.web.forms import DateInput, ExternalIdChoiceField
@@ -123,7 +123,7 @@ class ParticipantCreateForm(_IdentityFields):
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
         self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
-        self.fields["started_on"].initial = timezone.localdate
+        self.fields["started_on"].initial = clock.request_today
         if can_assign:
             self.fields["assign_to"].queryset = peer_workers(membership)  # type: ignore[attr-defined]
         else:
@@ -154,7 +154,7 @@ class ConsentForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "consent-%s")
         super().__init__(*args, **kwargs)
-        self.fields["given_on"].initial = timezone.localdate
+        self.fields["given_on"].initial = clock.request_today
 
 
 class ConsentRevokeForm(forms.Form):
@@ -166,7 +166,7 @@ class ConsentRevokeForm(forms.Form):
         suffix = consent.external_id if consent is not None else "x"
         kwargs.setdefault("auto_id", f"revoke-{suffix}-%s")
         super().__init__(*args, **kwargs)
-        self.fields["revoked_on"].initial = timezone.localdate
+        self.fields["revoked_on"].initial = clock.request_today
 
 
 class EnrolmentForm(forms.Form):
@@ -181,7 +181,7 @@ class EnrolmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
         self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
-        self.fields["started_on"].initial = timezone.localdate
+        self.fields["started_on"].initial = clock.request_today
 
 
 class DischargeForm(forms.Form):
@@ -197,4 +197,4 @@ class DischargeForm(forms.Form):
         suffix = enrolment.external_id if enrolment is not None else "x"
         kwargs.setdefault("auto_id", f"discharge-{suffix}-%s")
         super().__init__(*args, **kwargs)
-        self.fields["ended_on"].initial = timezone.localdate
+        self.fields["ended_on"].initial = clock.request_today

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core import clock
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Organisation, Program, Site, User
 
@@ -134,7 +135,7 @@ class Consent(models.Model):
         return f"{self.get_kind_display()} ({self.participant})"
 
     def is_active(self, on: object | None = None) -> bool:
-        today = timezone.localdate() if on is None else on
+        today = clock.today(self.participant.organisation) if on is None else on
         if self.revoked_on is not None and self.revoked_on <= today:  # type: ignore[operator]
             return False
         return self.expires_on is None or self.expires_on >= today  # type: ignore[operator]

@@ -83,9 +83,13 @@ def participant_get_for_user(
         raise Http404
     key = parse_external_id(external_id)
     try:
-        return participants_visible_to(membership).get(external_id=key)
+        participant = participants_visible_to(membership).get(external_id=key)
     except Participant.DoesNotExist:
         raise Http404 from None
+    # Scoped to the membership's organisation, so it is the participant's: the record's
+    # calendar (core.clock) needs its time zone without another query.
+    participant.organisation = membership.organisation  # type: ignore[union-attr]
+    return participant
 
 
 def parse_external_id(value: uuid.UUID | str) -> uuid.UUID:

@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Model,
@@ -28,7 +30,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
 from alongside.care.models import (
     OPEN_REFERRAL_STATUSES,
@@ -39,9 +40,10 @@ from alongside.care.models import (
     Topic,
     TreatmentEpisode,
 )
-from alongside.core import crypto
-from alongside.core.models import Membership
+from alongside.core import clock, crypto
+from alongside.core.models import Membership, Organisation
 from alongside.core.permissions import has_perm
+from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Consent,
@@ -69,7 +71,8 @@ def caseload(
     """The participants `membership` may see, annotated for the caseload table.
 
     Annotations: `open_referrals` (count), `in_treatment` (an open treatment episode),
-    `program_name` and `contact_due_days` (of the newest open enrolment). A search
+    `program_name` (of the newest open enrolment) and `is_due` (due a contact, by the
+    rule in `participants.due`, shared with Today and the team pages). A search
     matches a pseudonym prefix, or — for those who may see names — every word of the
     name through the blind index. `sort` is one of "last_contact" (oldest first,
     never-contacted first), "pseudonym" or "referrals"; "name" is sorted in Python by
@@ -98,9 +101,7 @@ def caseload(
             )
         ),
         program_name=Subquery(open_enrolment.values("program__name")[:1]),
-        contact_due_days=Subquery(
-            open_enrolment.values("program__contact_due_days")[:1]
-        ),
+        is_due=_is_due(membership),
     )
     if not identifying:
         # Evaluators never need the ciphertext; do not even fetch it.
@@ -114,6 +115,15 @@ def caseload(
     if sort == "referrals":
         return qs.order_by("-open_referrals", "pseudonym")
     return qs.order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+
+
+def _is_due(membership: Membership | None) -> ExpressionWrapper | Value:
+    if membership is None:
+        return Value(False)
+    org = membership.organisation
+    return ExpressionWrapper(
+        contact_due_q(organisation_programs(org), org), output_field=BooleanField()
+    )
 
 
 def _search_filter(search: str, identifying: bool) -> Q:
@@ -144,18 +154,22 @@ class CaseloadRow:
     due: bool
 
 
-def caseload_rows(participants: Iterable[Participant]) -> list[CaseloadRow]:
-    """Days since the last contact, and whether a contact is due, for each row."""
-    today = timezone.localdate()
-    rows = []
-    for p in participants:
-        days = None
-        if p.last_contact_at is not None:
-            days = (today - timezone.localtime(p.last_contact_at).date()).days
-        due_after = getattr(p, "contact_due_days", None)
-        due = days is None or (due_after is not None and days >= due_after)
-        rows.append(CaseloadRow(participant=p, days_since_contact=days, due=due))
-    return rows
+def caseload_rows(
+    participants: Iterable[Participant], organisation: Organisation
+) -> list[CaseloadRow]:
+    """Calendar days since the last contact (in the organisation's zone), and whether
+    a contact is due (the `is_due` annotation of `caseload`), for each row."""
+    today = clock.today(organisation)
+    return [
+        CaseloadRow(
+            participant=p,
+            days_since_contact=clock.days_since(
+                p.last_contact_at, organisation, on=today
+            ),
+            due=bool(getattr(p, "is_due", False)),
+        )
+        for p in participants
+    ]
 
 
 def child_get_for_user(
@@ -244,7 +258,7 @@ def participant_timeline(
         for row in rows:
             value = getattr(row, when)
             if isinstance(value, dt.datetime):
-                day = timezone.localtime(value).date()
+                day = clock.local_day(value, participant.organisation)
                 key_time = value
             else:
                 day = value
@@ -363,7 +377,7 @@ def participant_record(participant: Participant) -> ParticipantRecord:
 
     from alongside.care.models import Assignment, ReferralStatus
 
-    today = timezone.localdate()
+    today = clock.today(participant.organisation)
     enrolments = list(
         Enrolment.objects.filter(participant=participant).select_related(
             "program", "site"

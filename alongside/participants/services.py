@@ -7,10 +7,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alongside.core import audit
+from alongside.core import audit, clock
 from alongside.core.crypto import blind_index
 from alongside.core.models import AuditEvent, Membership, Program, Site, User
 from alongside.core.services import (
@@ -82,8 +81,8 @@ def participant_create(
 
     if not given_name.strip():
         raise field_error("given_name", _("Enter the name the person uses."))
-    require_not_future("date_of_birth", date_of_birth)
-    require_not_future("started_on", started_on)
+    require_not_future("date_of_birth", date_of_birth, actor.organisation)
+    require_not_future("started_on", started_on, actor.organisation)
     _check_program(actor, program, site)
     participant = Participant.objects.create(
         organisation_id=actor.organisation_id,
@@ -135,7 +134,7 @@ def participant_update(
         raise field_error("given_name", _("Enter the name the person uses."))
     if "date_of_birth" in changes:
         dob = changes["date_of_birth"]
-        require_not_future("date_of_birth", dob)  # type: ignore[arg-type]
+        require_not_future("date_of_birth", dob, actor.organisation)  # type: ignore[arg-type]
         changes["birth_year"] = dob.year if isinstance(dob, dt.date) else None
     if "primary_substances" in changes:
         changes["primary_substances"] = _check_substances(changes["primary_substances"])  # type: ignore[arg-type]
@@ -180,7 +179,7 @@ def consent_record(
     """
     if kind not in Consent.Kind.values:
         raise field_error("kind", _("Choose a kind of consent."))
-    require_not_future("given_on", given_on)
+    require_not_future("given_on", given_on, actor.organisation)
     require_order("given_on", given_on, "expires_on", expires_on)
     if kind == Consent.Kind.DISCLOSURE:
         for name, value in (
@@ -218,10 +217,10 @@ def consent_revoke(
 ) -> Consent:
     """Revoke a consent from `revoked_on` (today by default). It stays on the record."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    revoked_on = revoked_on or timezone.localdate()
+    revoked_on = revoked_on or clock.today(actor.organisation)
     if consent.revoked_on is not None:
         raise field_error("revoked_on", _("This consent has already been revoked."))
-    require_not_future("revoked_on", revoked_on)
+    require_not_future("revoked_on", revoked_on, actor.organisation)
     require_order("given_on", consent.given_on, "revoked_on", revoked_on)
     consent.revoked_on = revoked_on
     consent.revoked_by = actor.user
@@ -247,7 +246,7 @@ def enrolment_create(
 ) -> Enrolment:
     """Enrol a participant in a program; one open enrolment per program."""
     _check_program(actor, program, site)
-    require_not_future("started_on", started_on)
+    require_not_future("started_on", started_on, actor.organisation)
     if Enrolment.objects.filter(
         participant=participant, program=program, ended_on__isnull=True
     ).exists():

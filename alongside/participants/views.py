@@ -103,7 +103,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = {"q": search, "sort": sort}
-    rows = selectors.caseload_rows(page.object_list)
+    rows = selectors.caseload_rows(page.object_list, m.organisation) if m else []
     audit.record_list_view(
         actor=request.user,  # type: ignore[arg-type]
         organisation=m.organisation if m else None,

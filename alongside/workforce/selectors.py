@@ -5,7 +5,6 @@ Both run a fixed number of SQL queries whatever the size of the team or caseload
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +22,9 @@ from django.db.models import (
 from django.utils.translation import get_language_info
 
 from alongside.care.models import Assignment
-from alongside.care.selectors import contact_due_q, days_since, org_now, org_programs
+from alongside.core import clock
 from alongside.core.models import Membership, User
+from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Participant
 from alongside.participants.policies import participants_visible_to
 from alongside.workforce.models import LivedExperience, PeerProfile
@@ -60,8 +60,9 @@ def _language_name(code: str) -> str:
 
 def team_overview(membership: Membership) -> list[TeamRow]:
     """Caseload figures for every peer on the team (3 queries)."""
-    now = org_now(membership)
-    programs = org_programs(membership)
+    org = membership.organisation
+    today = clock.today(org)
+    programs = organisation_programs(org)
     members = list(
         team_members_visible_to(membership)
         .select_related("user")
@@ -76,7 +77,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
     }
     experience_labels = dict(LivedExperience.choices)
     stale_q = Q(participant__last_contact_at__isnull=True) | Q(
-        participant__last_contact_at__lt=now - dt.timedelta(days=STALE_DAYS)
+        participant__last_contact_at__lt=clock.cutoff(STALE_DAYS, org, on=today)
     )
     figures: dict[int, dict[str, Any]] = {
         row["peer_id"]: dict(row)
@@ -93,7 +94,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                 "participant",
                 filter=contact_due_q(
                     programs,
-                    now,
+                    org,
                     prefix="participant__",
                     participant_ref="participant_id",
                 ),
@@ -120,7 +121,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                 due=f.get("due", 0),
                 stale=f.get("stale", 0),
                 never_contacted=f.get("never", 0),
-                oldest_contact_days=days_since(f.get("oldest"), now),
+                oldest_contact_days=clock.days_since(f.get("oldest"), org, on=today),
                 capacity=profile[0] if profile else None,
                 languages=tuple(_language_name(c) for c in profile[1])
                 if profile
@@ -138,8 +139,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
 def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participant]:
     """The peer's current participants that this membership may see, with an
     `is_due` flag, never-contacted first then the longest without contact."""
-    now = org_now(membership)
-    programs = org_programs(membership)
+    programs = organisation_programs(membership.organisation)
     return (
         participants_visible_to(membership)
         .filter(
@@ -152,7 +152,8 @@ def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participan
         )
         .annotate(
             is_due=ExpressionWrapper(
-                contact_due_q(programs, now), output_field=BooleanField()
+                contact_due_q(programs, membership.organisation),
+                output_field=BooleanField(),
             )
         )
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")

@@ -10,8 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from alongside.care.selectors import days_since, org_now
-from alongside.core import audit
+from alongside.core import audit, clock
 from alongside.core.models import Membership
 from alongside.core.permissions import has_perm
 from alongside.participants.policies import can_view_identifying
@@ -51,7 +50,6 @@ def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
     page = Paginator(
         peer_caseload_for(membership, peer.user), CASELOAD_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    now = org_now(membership)
     audit.record_list_view(
         actor=request.user,  # type: ignore[arg-type]
         organisation=membership.organisation,
@@ -66,7 +64,10 @@ def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
             "nav": "team",
             "peer": peer.user,
             "page_obj": page,
-            "rows": [(p, days_since(p.last_contact_at, now)) for p in page.object_list],
+            "rows": [
+                (p, clock.days_since(p.last_contact_at, membership.organisation))
+                for p in page.object_list
+            ],
             "show_names": can_view_identifying(membership),
         },
     )

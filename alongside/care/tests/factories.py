@@ -18,6 +18,7 @@ from alongside.core.tests.factories import (
     ParticipantFactory,
     ProgramFactory,
     UserFactory,
+    days_before_today,
 )
 
 
@@ -53,10 +54,8 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     program = factory.SubFactory(ProgramFactory)
     service = "moud"
     provider = "Harbor Street Clinic"
-    made_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=5))
-    follow_up_on = factory.LazyFunction(
-        lambda: timezone.localdate() - dt.timedelta(days=1)
-    )
+    made_on = days_before_today(5)
+    follow_up_on = days_before_today(1)
     made_by = factory.SubFactory(UserFactory)
 
     @factory.post_generation
@@ -79,7 +78,5 @@ class TreatmentEpisodeFactory(factory.django.DjangoModelFactory):
     program = factory.SubFactory(ProgramFactory)
     type = "buprenorphine"
     provider = "Harbor Street Clinic"
-    started_on = factory.LazyFunction(
-        lambda: timezone.localdate() - dt.timedelta(days=20)
-    )
+    started_on = days_before_today(20)
     recorded_by = factory.SubFactory(UserFactory)

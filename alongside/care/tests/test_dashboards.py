@@ -20,7 +20,8 @@ from alongside.care.tests.factories import (
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
 from alongside.participants.models import Participant
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: `make test` also runs it at every calendar-splitting instant.
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _participant(world, *, program, days_since_contact, peer="alice", **kwargs):
@@ -69,7 +70,7 @@ def test_today_lists_a_participant_never_contacted(world):
 
 def test_today_ignores_a_closed_enrolment_and_other_peers_caseloads(world):
     closed = _participant(world, program=world.program, days_since_contact=30)
-    closed.enrolments.update(ended_on=timezone.localdate())
+    closed.enrolments.update(ended_on=world.today())
     bobs = _participant(world, program=world.program, days_since_contact=30, peer="bob")
     due = _due_ids(world)
     assert closed.pk not in due
@@ -109,13 +110,13 @@ def test_today_lists_a_referral_whose_follow_up_date_has_come(world):
         participant=p,
         program=world.program,
         made_by=world.user("alice"),
-        follow_up_on=timezone.localdate(),
+        follow_up_on=world.today(),
     )
     later = ReferralFactory(
         participant=p,
         program=world.program,
         made_by=world.user("alice"),
-        follow_up_on=timezone.localdate() + dt.timedelta(days=3),
+        follow_up_on=world.today() + dt.timedelta(days=3),
     )
     closed = ReferralFactory(
         participant=p,
@@ -234,7 +235,7 @@ def test_overview_counts_active_participants_contacts_and_treatment(world):
         )
         TreatmentEpisodeFactory(participant=p, program=world.program)
     ended = _participant(world, program=world.program, days_since_contact=1)
-    ended.enrolments.update(ended_on=timezone.localdate())
+    ended.enrolments.update(ended_on=world.today())
     # Last year's contact does not count this month.
     Encounter.objects.filter(participant=world.participant).update(
         occurred_at=timezone.now() - dt.timedelta(days=400)
@@ -266,7 +267,7 @@ def test_overview_connection_rate_counts_referrals_that_reached_connected(world)
         participant=p,
         program=world.program,
         made_by=alice,
-        made_on=timezone.localdate() - dt.timedelta(days=200),
+        made_on=world.today() - dt.timedelta(days=200),
     )
     f = _figures(world)[world.program.pk]
     # The world's own referral (made) plus connected and declined; the old one is out.

@@ -26,11 +26,10 @@ from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
 from alongside.participants.models import Participant
 
+# Date-sensitive: `make test` also runs it at every calendar-splitting instant.
+pytestmark = pytest.mark.calendar
+
 NOTE = "Met her at the Fifth Street shelter with her sister Ana"
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 def only_new_audit_event(before: int) -> AuditEvent:
@@ -208,8 +207,8 @@ def test_referral_create_starts_history_with_made(world, counts):
         participant=world.participant,
         service="detox",
         provider=" County Detox ",
-        made_on=today() - dt.timedelta(days=1),
-        follow_up_on=today() + dt.timedelta(days=3),
+        made_on=world.today() - dt.timedelta(days=1),
+        follow_up_on=world.today() + dt.timedelta(days=3),
         note=NOTE,
     )
     referral = Referral.objects.get(pk=referral.pk)
@@ -218,7 +217,7 @@ def test_referral_create_starts_history_with_made(world, counts):
     assert referral.note == NOTE
     change = referral.status_changes.get()
     assert (change.from_status, change.to_status) == ("", "made")
-    assert change.changed_on == today() - dt.timedelta(days=1)
+    assert change.changed_on == world.today() - dt.timedelta(days=1)
     assert change.changed_by == world.user("alice")
     after = counts()
     assert after["Referral"] == before["Referral"] + 1
@@ -247,7 +246,7 @@ def test_referral_create_refuses_bad_input(world, counts, overrides, field):
     }
     for key, value in overrides.items():
         if key in ("made_on", "follow_up_on"):
-            value = today() + dt.timedelta(days=value)
+            value = world.today() + dt.timedelta(days=value)
         if key == "program":
             value = world.program_two
         kwargs[key] = value
@@ -280,7 +279,7 @@ def test_referral_transition_follows_the_closed_loop(
         change = referral.status_changes.order_by("-id").first()
         assert change is not None
         assert (change.from_status, change.to_status) == (from_status, to_status)
-        assert change.changed_on == today()
+        assert change.changed_on == world.today()
         assert change.changed_by == world.user("sam")
         assert change.note == "called them"
         after = counts()
@@ -325,7 +324,7 @@ def test_referral_transition_refuses_unknown_status(world, counts):
 def test_referral_full_loop_keeps_dated_history(world):
     referral = Referral.objects.get(participant=world.participant)
     actor = world.members["alice"]
-    d1, d2 = today() - dt.timedelta(days=3), today() - dt.timedelta(days=1)
+    d1, d2 = world.today() - dt.timedelta(days=3), world.today() - dt.timedelta(days=1)
     services.referral_transition(
         actor=actor, referral=referral, to_status="accepted", on=d1
     )
@@ -342,7 +341,7 @@ def test_referral_full_loop_keeps_dated_history(world):
         ("", "made", referral.made_on),
         ("made", "accepted", d1),
         ("accepted", "connected", d2),
-        ("connected", "closed", today()),
+        ("connected", "closed", world.today()),
     ]
 
 
@@ -360,11 +359,11 @@ def test_referral_transition_refuses_bad_dates(world, counts, on, follow_up_on, 
             actor=world.members["alice"],
             referral=referral,
             to_status="accepted",
-            on=today() + dt.timedelta(days=on),
+            on=world.today() + dt.timedelta(days=on),
             follow_up_on=(
                 None
                 if follow_up_on is None
-                else today() + dt.timedelta(days=follow_up_on)
+                else world.today() + dt.timedelta(days=follow_up_on)
             ),
         ),
     )
@@ -383,7 +382,7 @@ def test_treatment_start_records_episode(world, counts):
         participant=world.participant,
         type="methadone",
         provider="Harbor Street Clinic",
-        started_on=today(),
+        started_on=world.today(),
         referral=referral,
     )
     assert episode.is_open and episode.program == world.program
@@ -409,11 +408,11 @@ def test_treatment_start_refuses_bad_input(world, counts, overrides, field):
         "participant": world.participant,
         "type": "buprenorphine",
         "provider": "Harbor Street Clinic",
-        "started_on": today(),
+        "started_on": world.today(),
     }
     for key, value in overrides.items():
         if key == "started_on":
-            value = today() + dt.timedelta(days=value)
+            value = world.today() + dt.timedelta(days=value)
         if key == "referral":
             value = ReferralFactory(
                 participant=ParticipantFactory(organisation=world.org)
@@ -430,11 +429,11 @@ def test_treatment_end_closes_episode(world, counts):
     services.treatment_end(
         actor=world.members["alice"],
         episode=episode,
-        ended_on=today(),
+        ended_on=world.today(),
         end_reason="completed",
     )
     episode.refresh_from_db()
-    assert (episode.ended_on, episode.end_reason) == (today(), "completed")
+    assert (episode.ended_on, episode.end_reason) == (world.today(), "completed")
     only_new_audit_event(before)
 
 
@@ -454,7 +453,7 @@ def test_treatment_end_refuses_bad_input(world, counts, ended_on, reason, field)
         lambda: services.treatment_end(
             actor=world.members["alice"],
             episode=episode,
-            ended_on=today() + dt.timedelta(days=ended_on),
+            ended_on=world.today() + dt.timedelta(days=ended_on),
             end_reason=reason,
         ),
     )
@@ -466,8 +465,8 @@ def test_treatment_end_twice_is_refused(world, counts):
     episode = TreatmentEpisodeFactory(
         participant=world.participant,
         program=world.program,
-        started_on=today() - dt.timedelta(days=9),
-        ended_on=today() - dt.timedelta(days=2),
+        started_on=world.today() - dt.timedelta(days=9),
+        ended_on=world.today() - dt.timedelta(days=2),
         end_reason="left",
         recorded_by=world.user("alice"),
     )
@@ -477,7 +476,7 @@ def test_treatment_end_twice_is_refused(world, counts):
         lambda: services.treatment_end(
             actor=world.members["alice"],
             episode=episode,
-            ended_on=today(),
+            ended_on=world.today(),
             end_reason="completed",
         ),
     )

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from alongside.care.models import (
     Assignment,
@@ -15,6 +13,7 @@ from alongside.care.models import (
     TreatmentEpisode,
 )
 from alongside.care.tests.factories import ReferralFactory, TreatmentEpisodeFactory
+from alongside.core import clock
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
 
@@ -31,17 +30,15 @@ def pid(world):
     return world.participant.external_id
 
 
-def now_local():
+def now_local(world):
     """Ten minutes ago on the organisation's clock (the form reads its time zone)."""
-    return timezone.localtime(
-        timezone.now() - dt.timedelta(minutes=10), ZoneInfo("America/New_York")
-    )
+    return clock.local_now(world.org) - dt.timedelta(minutes=10)
 
 
-def contact(**overrides):
+def contact(world, **overrides):
     data = {
         "type": "coaching",
-        "occurred_at": now_local().strftime("%Y-%m-%dT%H:%M"),
+        "occurred_at": now_local(world).strftime("%Y-%m-%dT%H:%M"),
         "duration_minutes": "30",
         "modality": "in_person",
         "topics": ["housing", "treatment"],
@@ -57,10 +54,10 @@ def contact(**overrides):
 
 def test_peer_logs_a_contact_without_javascript_and_is_redirected_back(world):
     client = world.client_for("alice")
-    response = client.post(url("care:encounter-create", pid(world)), contact())
+    response = client.post(url("care:encounter-create", pid(world)), contact(world))
     assert response.status_code == 302
     assert response["Location"].endswith("#timeline")
-    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at")
+    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
     assert encounter.topics == ["housing", "treatment"]
     assert encounter.services == ["naloxone"]
     assert encounter.peer == world.user("alice")
@@ -71,18 +68,29 @@ def test_peer_logs_a_contact_without_javascript_and_is_redirected_back(world):
 
 
 def test_contact_time_is_read_in_the_organisation_time_zone(world):
-    # The world's organisation is in America/New_York (UTC-5 in January).
     world.client_for("alice").post(
         url("care:encounter-create", pid(world)),
-        contact(occurred_at="2026-01-15T09:30"),
+        contact(world, occurred_at="2026-01-15T09:30"),
     )
-    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at")
+    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
+    assert encounter.occurred_at == world.at(dt.date(2026, 1, 15), 9, 30)
+
+
+@pytest.mark.calendar
+def test_contact_time_in_new_york_in_winter_is_five_hours_behind_utc(world):
+    world.org.timezone = "America/New_York"
+    world.org.save()
+    world.client_for("alice").post(
+        url("care:encounter-create", pid(world)),
+        contact(world, occurred_at="2026-01-15T09:30"),
+    )
+    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
     assert encounter.occurred_at == dt.datetime(2026, 1, 15, 14, 30, tzinfo=dt.UTC)
 
 
 def test_htmx_contact_log_returns_blank_form_and_updated_timeline(world):
     response = world.client_for("alice").post(
-        url("care:encounter-create", pid(world)), contact(), **HTMX
+        url("care:encounter-create", pid(world)), contact(world), **HTMX
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -103,7 +111,7 @@ def test_htmx_contact_with_bad_duration_returns_form_with_field_error(world):
     before = Encounter.objects.count()
     response = world.client_for("alice").post(
         url("care:encounter-create", pid(world)),
-        contact(duration_minutes="0"),
+        contact(world, duration_minutes="0"),
         **HTMX,
     )
     html = response.content.decode()
@@ -117,10 +125,10 @@ def test_htmx_contact_with_bad_duration_returns_form_with_field_error(world):
 
 def test_contact_in_the_future_shows_error_on_time_field(world):
     before = Encounter.objects.count()
-    later = now_local() + dt.timedelta(days=1)
+    later = now_local(world) + dt.timedelta(days=1)
     response = world.client_for("alice").post(
         url("care:encounter-create", pid(world)),
-        contact(occurred_at=later.strftime("%Y-%m-%dT%H:%M")),
+        contact(world, occurred_at=later.strftime("%Y-%m-%dT%H:%M")),
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -143,12 +151,12 @@ def test_contact_form_asks_for_program_only_with_two_open_enrolments(world):
     page = client.get(url("participants:detail", pid(world))).content.decode()
     assert 'id="encounter-program"' in page
     before = Encounter.objects.count()
-    response = client.post(url("care:encounter-create", pid(world)), contact())
+    response = client.post(url("care:encounter-create", pid(world)), contact(world))
     assert 'id="encounter-program_error"' in response.content.decode()
     assert Encounter.objects.count() == before
     response = client.post(
         url("care:encounter-create", pid(world)),
-        contact(program=str(world.program_two.external_id)),
+        contact(world, program=str(world.program_two.external_id)),
     )
     assert response.status_code == 302
     assert Encounter.objects.filter(program=world.program_two).count() == 1
@@ -158,7 +166,7 @@ def test_contact_form_asks_for_program_only_with_two_open_enrolments(world):
 def test_contact_log_is_not_found_out_of_scope(world, name):
     before = Encounter.objects.count()
     response = world.client_for(name).post(
-        url("care:encounter-create", pid(world)), contact()
+        url("care:encounter-create", pid(world)), contact(world)
     )
     assert response.status_code == 404
     assert Encounter.objects.count() == before
@@ -172,12 +180,12 @@ def test_contact_log_rejects_get(world):
 # -- Referrals -------------------------------------------------------------------
 
 
-def referral_data(**overrides):
+def referral_data(world, **overrides):
     data = {
         "service": "housing",
         "provider": "Open Door Housing",
-        "made_on": timezone.localdate().isoformat(),
-        "follow_up_on": (timezone.localdate() + dt.timedelta(days=7)).isoformat(),
+        "made_on": world.today().isoformat(),
+        "follow_up_on": (world.today() + dt.timedelta(days=7)).isoformat(),
         "note": "Needs a ground-floor room",
     }
     data.update(overrides)
@@ -186,7 +194,7 @@ def referral_data(**overrides):
 
 def test_peer_makes_a_referral(world):
     response = world.client_for("alice").post(
-        url("care:referral-create", pid(world)), referral_data()
+        url("care:referral-create", pid(world)), referral_data(world)
     )
     assert response.status_code == 302
     referral = Referral.objects.get(provider="Open Door Housing")
@@ -202,7 +210,7 @@ def test_referral_with_follow_up_before_it_was_made_shows_error(world):
     response = world.client_for("alice").post(
         url("care:referral-create", pid(world)),
         referral_data(
-            follow_up_on=(timezone.localdate() - dt.timedelta(days=3)).isoformat()
+            world, follow_up_on=(world.today() - dt.timedelta(days=3)).isoformat()
         ),
     )
     html = response.content.decode()
@@ -216,7 +224,7 @@ def test_referral_with_follow_up_before_it_was_made_shows_error(world):
 def test_referral_create_is_not_found_out_of_scope(world, name):
     before = Referral.objects.count()
     response = world.client_for(name).post(
-        url("care:referral-create", pid(world)), referral_data()
+        url("care:referral-create", pid(world)), referral_data(world)
     )
     assert response.status_code == 404
     assert Referral.objects.count() == before
@@ -237,7 +245,7 @@ def test_peer_moves_a_referral_along_the_loop(world):
         url("care:referral-transition", referral.external_id),
         {
             "to_status": "accepted",
-            "on": timezone.localdate().isoformat(),
+            "on": world.today().isoformat(),
             "note": "Intake on Monday",
         },
     )
@@ -254,7 +262,7 @@ def test_referral_step_the_loop_forbids_shows_error_and_changes_nothing(world):
     before = ReferralStatusChange.objects.count()
     response = world.client_for("alice").post(
         url("care:referral-transition", referral.external_id),
-        {"to_status": "connected", "on": timezone.localdate().isoformat()},
+        {"to_status": "connected", "on": world.today().isoformat()},
     )
     assert response.status_code == 400
     assert (
@@ -271,7 +279,7 @@ def test_referral_transition_is_not_found_out_of_scope(world, name):
     referral = world.participant.referrals.get()
     response = world.client_for(name).post(
         url("care:referral-transition", referral.external_id),
-        {"to_status": "accepted", "on": timezone.localdate().isoformat()},
+        {"to_status": "accepted", "on": world.today().isoformat()},
     )
     assert response.status_code == 404
     referral.refresh_from_db()
@@ -281,7 +289,7 @@ def test_referral_transition_is_not_found_out_of_scope(world, name):
 def test_unknown_referral_is_not_found(world):
     response = world.client_for("alice").post(
         url("care:referral-transition", "00000000-0000-0000-0000-000000000000"),
-        {"to_status": "accepted", "on": timezone.localdate().isoformat()},
+        {"to_status": "accepted", "on": world.today().isoformat()},
     )
     assert response.status_code == 404
 
@@ -296,7 +304,7 @@ def test_peer_records_treatment_start_linked_to_a_referral(world):
         {
             "type": "methadone",
             "provider": "Harbor Street Clinic",
-            "started_on": timezone.localdate().isoformat(),
+            "started_on": world.today().isoformat(),
             "referral": str(referral.external_id),
         },
     )
@@ -312,7 +320,7 @@ def test_treatment_start_without_provider_shows_error(world):
         {
             "type": "methadone",
             "provider": "",
-            "started_on": timezone.localdate().isoformat(),
+            "started_on": world.today().isoformat(),
         },
     )
     assert response.status_code == 400
@@ -329,7 +337,7 @@ def test_treatment_start_cannot_link_another_participants_referral(world):
         {
             "type": "methadone",
             "provider": "Clinic",
-            "started_on": timezone.localdate().isoformat(),
+            "started_on": world.today().isoformat(),
             "referral": str(foreign.external_id),
         },
     )
@@ -342,7 +350,7 @@ def test_peer_records_end_of_treatment(world):
     episode = world.participant.treatment_episodes.get()
     response = world.client_for("alice").post(
         url("care:treatment-end", episode.external_id),
-        {"ended_on": timezone.localdate().isoformat(), "end_reason": "completed"},
+        {"ended_on": world.today().isoformat(), "end_reason": "completed"},
     )
     assert response.status_code == 302
     episode.refresh_from_db()
@@ -370,7 +378,7 @@ def test_treatment_end_is_not_found_out_of_scope(world, name):
     episode = world.participant.treatment_episodes.get()
     response = world.client_for(name).post(
         url("care:treatment-end", episode.external_id),
-        {"ended_on": timezone.localdate().isoformat(), "end_reason": "completed"},
+        {"ended_on": world.today().isoformat(), "end_reason": "completed"},
     )
     assert response.status_code == 404
     episode.refresh_from_db()
@@ -382,7 +390,7 @@ def test_treatment_of_participant_out_of_scope_is_not_found(world):
     episode = TreatmentEpisodeFactory(participant=other, program=world.program)
     response = world.client_for("alice").post(
         url("care:treatment-end", episode.external_id),
-        {"ended_on": timezone.localdate().isoformat(), "end_reason": "completed"},
+        {"ended_on": world.today().isoformat(), "end_reason": "completed"},
     )
     assert response.status_code == 404
 

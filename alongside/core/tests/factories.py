@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
-from django.utils import timezone
 
+from alongside.core import clock
 from alongside.core.crypto import blind_index
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.testing import current_case
+
+
+def days_before_today(days: int) -> factory.LazyAttribute:
+    """A date `days` before the participant's organisation's today (core.clock)."""
+    return factory.LazyAttribute(
+        lambda o: clock.today(o.participant.organisation) - dt.timedelta(days=days)
+    )
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -18,6 +26,8 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organisation {n}")
     slug = factory.Sequence(lambda n: f"org-{n}")
+    # The running test's stated zone (alongside.testing), never an implicit default.
+    timezone = factory.LazyFunction(lambda: current_case().zone)
 
 
 class ProgramFactory(factory.django.DjangoModelFactory):
@@ -88,9 +98,7 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
 
     participant = factory.SubFactory(ParticipantFactory)
     program = factory.SubFactory(ProgramFactory)
-    started_on = factory.LazyFunction(
-        lambda: timezone.localdate() - dt.timedelta(days=30)
-    )
+    started_on = days_before_today(30)
     recorded_by = factory.SubFactory(UserFactory)
 
 
@@ -100,7 +108,5 @@ class ConsentFactory(factory.django.DjangoModelFactory):
 
     participant = factory.SubFactory(ParticipantFactory)
     kind = Consent.Kind.PARTICIPATION
-    given_on = factory.LazyFunction(
-        lambda: timezone.localdate() - dt.timedelta(days=30)
-    )
+    given_on = days_before_today(30)
     recorded_by = factory.SubFactory(UserFactory)

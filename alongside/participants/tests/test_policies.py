@@ -86,7 +86,7 @@ def test_program_manager_and_evaluator_see_only_their_programs(world):
     EnrolmentFactory(
         participant=in_one_ended,
         program=world.program,
-        ended_on=timezone.localdate(),
+        ended_on=world.today(),
     )
     for name in ("maria", "eve"):
         assert visible(world, name) == {world.participant.pk, in_one_ended.pk}

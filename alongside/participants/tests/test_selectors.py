@@ -21,7 +21,8 @@ from alongside.core.tests.factories import (
 )
 from alongside.participants import selectors
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: `make test` also runs it at every calendar-splitting instant.
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def test_caseload_annotates_referrals_treatment_and_program(world):
@@ -29,13 +30,13 @@ def test_caseload_annotates_referrals_treatment_and_program(world):
     assert row.open_referrals == 1
     assert row.in_treatment is True
     assert row.program_name == "ED Coaching"
-    assert row.contact_due_days == 3
+    assert row.is_due is True  # the world's participant has never been contacted
 
 
 def test_caseload_counts_only_open_referrals_and_treatment(world):
     world.participant.referrals.update(status="closed")
     world.participant.treatment_episodes.update(
-        ended_on=timezone.localdate(), end_reason="completed"
+        ended_on=world.today(), end_reason="completed"
     )
     row = selectors.caseload(world.members["alice"]).get()
     assert row.open_referrals == 0
@@ -75,14 +76,17 @@ def test_caseload_orders_never_contacted_then_oldest_contact_first(world):
     assert order == [world.participant.pk, old.pk, recent.pk]
 
 
+@pytest.mark.calendar
 def test_caseload_rows_flag_due_contacts(world):
-    p = selectors.caseload(world.members["alice"]).get()
-    p.last_contact_at = timezone.now() - dt.timedelta(days=1)
-    (row,) = selectors.caseload_rows([p])
-    assert row.days_since_contact == 1 and row.due is False
-    p.last_contact_at = timezone.now() - dt.timedelta(days=4)
-    (row,) = selectors.caseload_rows([p])
-    assert row.due is True
+    # ED Coaching (the participant's program) wants a contact every 3 days.
+    alice = world.members["alice"]
+    for days, due in ((1, False), (2, False), (3, True), (4, True)):
+        world.participant.last_contact_at = world.at(
+            world.today() - dt.timedelta(days=days), 12
+        )
+        world.participant.save()
+        (row,) = selectors.caseload_rows(selectors.caseload(alice), world.org)
+        assert (row.days_since_contact, row.due) == (days, due)
 
 
 def test_sort_by_name_orders_by_family_then_given_name(world):
@@ -98,7 +102,7 @@ def test_sort_by_name_orders_by_family_then_given_name(world):
 def test_timeline_merges_every_kind_newest_first(world):
     alice = world.user("alice")
     p = world.participant
-    today = timezone.localdate()
+    today = world.today()
     episode = p.treatment_episodes.get()
     episode.ended_on = today - dt.timedelta(days=1)
     episode.end_reason = "completed"
@@ -161,7 +165,7 @@ def test_timeline_pages_without_gaps_or_repeats(world):
             participant=p,
             program=world.program,
             made_by=alice,
-            made_on=timezone.localdate() - dt.timedelta(days=i),
+            made_on=world.today() - dt.timedelta(days=i),
         )
     everything = selectors.participant_timeline(p, page=1, per_page=1000).entries
     seen = []
@@ -207,8 +211,8 @@ def test_participant_record_lists_active_consents_and_open_items(world):
         participant=p,
         kind="disclosure",
         recipient="Old Clinic",
-        given_on=timezone.localdate() - dt.timedelta(days=90),
-        expires_on=timezone.localdate() - dt.timedelta(days=1),
+        given_on=world.today() - dt.timedelta(days=90),
+        expires_on=world.today() - dt.timedelta(days=1),
     )
     record = selectors.participant_record(p)
     assert record.participation_consent is not None

@@ -7,15 +7,17 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from alongside.conftest import Days
 from alongside.core.audit import MASK
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ProgramFactory
 from alongside.participants import services
 from alongside.participants.models import Consent, Enrolment, Participant
 
-TODAY = timezone.localdate
+# Date-sensitive: `make test` also runs it at every calendar-splitting instant.
+pytestmark = pytest.mark.calendar
+
 IDENTIFYING = {
     "given_name": "Marisol",
     "family_name": "Quintero",
@@ -51,7 +53,7 @@ def create_kwargs(world, **overrides: object) -> dict[str, object]:
     kwargs: dict[str, object] = {
         "actor": world.members["alice"],
         "program": world.program,
-        "started_on": TODAY(),
+        "started_on": world.today(),
         **IDENTIFYING,
         "primary_substances": ["opioids", "alcohol", "opioids"],
     }
@@ -106,8 +108,8 @@ def test_participant_create_assigns_the_chosen_peer(world):
     ("overrides", "field"),
     [
         ({"given_name": "   "}, "given_name"),
-        ({"date_of_birth": dt.date.today() + dt.timedelta(days=2)}, "date_of_birth"),
-        ({"started_on": dt.date.today() + dt.timedelta(days=2)}, "started_on"),
+        ({"date_of_birth": Days(2)}, "date_of_birth"),
+        ({"started_on": Days(2)}, "started_on"),
         ({"primary_substances": ["opioids", "glue"]}, "primary_substances"),
     ],
 )
@@ -115,7 +117,9 @@ def test_participant_create_refuses_bad_input(world, counts, overrides, field):
     assert_refused(
         counts,
         field,
-        lambda: services.participant_create(**create_kwargs(world, **overrides)),  # type: ignore[arg-type]
+        lambda: services.participant_create(
+            **create_kwargs(world, **world.resolve(overrides))
+        ),  # type: ignore[arg-type]
     )
 
 
@@ -203,7 +207,7 @@ def test_participant_update_without_change_writes_no_audit(world, counts):
     ("changes", "field"),
     [
         ({"given_name": ""}, "given_name"),
-        ({"date_of_birth": dt.date.today() + dt.timedelta(days=1)}, "date_of_birth"),
+        ({"date_of_birth": Days(1)}, "date_of_birth"),
         ({"primary_substances": ["glue"]}, "primary_substances"),
     ],
 )
@@ -212,7 +216,9 @@ def test_participant_update_refuses_bad_input(world, counts, changes, field):
         counts,
         field,
         lambda: services.participant_update(
-            actor=world.members["alice"], participant=world.participant, **changes
+            actor=world.members["alice"],
+            participant=world.participant,
+            **world.resolve(changes),
         ),
     )
     world.participant.refresh_from_db()
@@ -239,7 +245,7 @@ def test_consent_record_participation(world, counts):
         actor=world.members["alice"],
         participant=world.participant,
         kind=Consent.Kind.PARTICIPATION,
-        given_on=TODAY(),
+        given_on=world.today(),
     )
     assert consent.recorded_by == world.user("alice")
     assert counts()["Consent"] == before["Consent"] + 1
@@ -253,8 +259,8 @@ def test_consent_record_disclosure_with_recipient_purpose_information(world):
         actor=world.members["alice"],
         participant=world.participant,
         kind=Consent.Kind.DISCLOSURE,
-        given_on=TODAY() - dt.timedelta(days=1),
-        expires_on=TODAY() + dt.timedelta(days=180),
+        given_on=world.today() - dt.timedelta(days=1),
+        expires_on=world.today() + dt.timedelta(days=180),
         recipient=" Harbor Street Clinic ",
         purpose="Coordinate MOUD care",
         information="Referral status and attendance",
@@ -281,7 +287,7 @@ def test_consent_disclosure_must_name_recipient_purpose_and_information(
             actor=world.members["alice"],
             participant=world.participant,
             kind=Consent.Kind.DISCLOSURE,
-            given_on=TODAY(),
+            given_on=world.today(),
             **values,
         ),
     )
@@ -291,8 +297,8 @@ def test_consent_disclosure_must_name_recipient_purpose_and_information(
     ("overrides", "field"),
     [
         ({"kind": "whatever"}, "kind"),
-        ({"given_on": dt.date.today() + dt.timedelta(days=3)}, "given_on"),
-        ({"expires_on": dt.date.today() - dt.timedelta(days=10)}, "expires_on"),
+        ({"given_on": Days(3)}, "given_on"),
+        ({"expires_on": Days(-10)}, "expires_on"),
     ],
 )
 def test_consent_record_refuses_bad_input(world, counts, overrides, field):
@@ -300,8 +306,8 @@ def test_consent_record_refuses_bad_input(world, counts, overrides, field):
         "actor": world.members["alice"],
         "participant": world.participant,
         "kind": Consent.Kind.PARTICIPATION,
-        "given_on": TODAY() - dt.timedelta(days=1),
-        **overrides,
+        "given_on": world.today() - dt.timedelta(days=1),
+        **world.resolve(overrides),
     }
     assert_refused(counts, field, lambda: services.consent_record(**kwargs))
 
@@ -311,11 +317,11 @@ def test_consent_revoke_records_date_and_actor(world, counts):
     before = counts()["AuditEvent"]
     services.consent_revoke(actor=world.members["alice"], consent=consent)
     consent.refresh_from_db()
-    assert consent.revoked_on == TODAY()
+    assert consent.revoked_on == world.today()
     assert consent.revoked_by == world.user("alice")
     assert not consent.is_active()
     event = only_new_audit_event(before)
-    assert event.changes["revoked_on"]["new"] == TODAY().isoformat()
+    assert event.changes["revoked_on"]["new"] == world.today().isoformat()
 
 
 def test_consent_revoke_twice_is_refused(world, counts):
@@ -332,7 +338,7 @@ def test_consent_revoke_twice_is_refused(world, counts):
 
 @pytest.mark.parametrize(
     "revoked_on",
-    [dt.date.today() + dt.timedelta(days=2), dt.date.today() - dt.timedelta(days=90)],
+    [Days(2), Days(-90)],
     ids=["future", "before-given"],
 )
 def test_consent_revoke_refuses_bad_dates(world, counts, revoked_on):
@@ -341,7 +347,9 @@ def test_consent_revoke_refuses_bad_dates(world, counts, revoked_on):
         counts,
         "revoked_on",
         lambda: services.consent_revoke(
-            actor=world.members["alice"], consent=consent, revoked_on=revoked_on
+            actor=world.members["alice"],
+            consent=consent,
+            revoked_on=world.resolve(revoked_on),
         ),
     )
     consent.refresh_from_db()
@@ -357,7 +365,7 @@ def test_enrolment_create_in_second_program(world, counts):
         actor=world.members["alice"],
         participant=world.participant,
         program=world.program_two,
-        started_on=TODAY(),
+        started_on=world.today(),
     )
     assert enrolment.is_open and enrolment.recorded_by == world.user("alice")
     assert counts()["Enrolment"] == before["Enrolment"] + 1
@@ -373,7 +381,7 @@ def test_enrolment_create_refuses_second_open_enrolment_in_same_program(world, c
             actor=world.members["alice"],
             participant=world.participant,
             program=world.program,
-            started_on=TODAY(),
+            started_on=world.today(),
         ),
     )
 
@@ -386,7 +394,7 @@ def test_enrolment_create_refuses_future_start_and_foreign_program(world, counts
             actor=world.members["alice"],
             participant=world.participant,
             program=world.program_two,
-            started_on=TODAY() + dt.timedelta(days=1),
+            started_on=world.today() + dt.timedelta(days=1),
         ),
     )
     assert_refused(
@@ -396,7 +404,7 @@ def test_enrolment_create_refuses_future_start_and_foreign_program(world, counts
             actor=world.members["maria"],
             participant=world.participant,
             program=world.program_two,
-            started_on=TODAY(),
+            started_on=world.today(),
         ),
     )
 
@@ -407,11 +415,11 @@ def test_enrolment_discharge_closes_episode(world, counts):
     services.enrolment_discharge(
         actor=world.members["alice"],
         enrolment=enrolment,
-        ended_on=TODAY(),
+        ended_on=world.today(),
         reason=Enrolment.DischargeReason.GOALS_MET,
     )
     enrolment.refresh_from_db()
-    assert enrolment.ended_on == TODAY()
+    assert enrolment.ended_on == world.today()
     assert enrolment.discharge_reason == "goals_met"
     event = only_new_audit_event(before)
     assert event.changes["discharge_reason"]["new"] == "goals_met"
@@ -434,7 +442,7 @@ def test_enrolment_discharge_refuses_bad_input(world, counts, ended_on, reason, 
         lambda: services.enrolment_discharge(
             actor=world.members["alice"],
             enrolment=enrolment,
-            ended_on=TODAY() + dt.timedelta(days=ended_on),
+            ended_on=world.today() + dt.timedelta(days=ended_on),
             reason=reason,
         ),
     )
@@ -446,8 +454,8 @@ def test_enrolment_discharge_twice_is_refused(world, counts):
     enrolment = EnrolmentFactory(
         participant=world.participant,
         program=world.program_two,
-        started_on=TODAY() - dt.timedelta(days=10),
-        ended_on=TODAY() - dt.timedelta(days=1),
+        started_on=world.today() - dt.timedelta(days=10),
+        ended_on=world.today() - dt.timedelta(days=1),
         discharge_reason="moved",
         recorded_by=world.user("alice"),
     )
@@ -457,7 +465,7 @@ def test_enrolment_discharge_twice_is_refused(world, counts):
         lambda: services.enrolment_discharge(
             actor=world.members["alice"],
             enrolment=enrolment,
-            ended_on=TODAY(),
+            ended_on=world.today(),
             reason="goals_met",
         ),
     )

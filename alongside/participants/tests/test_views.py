@@ -321,7 +321,7 @@ def registration(world, **overrides):
         "primary_substances": ["opioids", "alcohol"],
         "program": world.program.external_id,
         "site": "",
-        "started_on": timezone.localdate().isoformat(),
+        "started_on": world.today().isoformat(),
     }
     data.update(overrides)
     return data
@@ -341,7 +341,7 @@ def test_peer_registers_a_participant_who_is_enrolled_and_assigned_to_them(world
 
 
 def test_registration_with_future_birth_date_shows_field_error_and_saves_nothing(world):
-    future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    future = (world.today() + dt.timedelta(days=3)).isoformat()
     before = Participant.objects.count()
     response = world.client_for("alice").post(
         reverse("participants:create"), registration(world, date_of_birth=future)
@@ -426,7 +426,7 @@ def test_peer_edits_participant_details(world):
 
 def test_edit_with_future_birth_date_shows_error_and_changes_nothing(world):
     url = reverse("participants:edit", args=[world.participant.external_id])
-    future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    future = (world.today() + dt.timedelta(days=3)).isoformat()
     response = world.client_for("alice").post(
         url, edit_data(world, date_of_birth=future, phone="555-0777")
     )
@@ -458,7 +458,7 @@ def test_peer_records_a_disclosure_consent(world):
         consent_url(world),
         {
             "kind": "disclosure",
-            "given_on": timezone.localdate().isoformat(),
+            "given_on": world.today().isoformat(),
             "recipient": "Harbor Street Clinic",
             "purpose": "Coordinate treatment",
             "information": "Attendance",
@@ -475,7 +475,7 @@ def test_disclosure_consent_without_recipient_shows_field_error(world):
     before = Consent.objects.count()
     response = world.client_for("alice").post(
         consent_url(world),
-        {"kind": "disclosure", "given_on": timezone.localdate().isoformat()},
+        {"kind": "disclosure", "given_on": world.today().isoformat()},
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -489,7 +489,7 @@ def test_consent_create_is_not_found_out_of_scope(world, name):
     before = Consent.objects.count()
     response = world.client_for(name).post(
         consent_url(world),
-        {"kind": "participation", "given_on": timezone.localdate().isoformat()},
+        {"kind": "participation", "given_on": world.today().isoformat()},
     )
     assert response.status_code == 404
     assert Consent.objects.count() == before
@@ -509,11 +509,11 @@ def revoke_url(world, consent):
 def test_peer_revokes_a_consent(world):
     consent = world.participant.consents.get()
     response = world.client_for("alice").post(
-        revoke_url(world, consent), {"revoked_on": timezone.localdate().isoformat()}
+        revoke_url(world, consent), {"revoked_on": world.today().isoformat()}
     )
     assert response.status_code == 302
     consent.refresh_from_db()
-    assert consent.revoked_on == timezone.localdate()
+    assert consent.revoked_on == world.today()
 
 
 def test_revoking_before_consent_was_given_shows_error(world):
@@ -535,7 +535,7 @@ def test_revoking_another_participants_consent_is_not_found(world):
     other = ParticipantFactory(organisation=world.org)
     consent = ConsentFactory(participant=other)
     response = world.client_for("alice").post(
-        revoke_url(world, consent), {"revoked_on": timezone.localdate().isoformat()}
+        revoke_url(world, consent), {"revoked_on": world.today().isoformat()}
     )
     assert response.status_code == 404
     consent.refresh_from_db()
@@ -556,7 +556,7 @@ def test_peer_enrols_participant_in_second_program(world):
         enrol_url(world),
         {
             "program": world.program_two.external_id,
-            "started_on": timezone.localdate().isoformat(),
+            "started_on": world.today().isoformat(),
         },
     )
     assert response.status_code == 302
@@ -571,7 +571,7 @@ def test_enrolling_twice_in_the_same_program_shows_error(world):
         enrol_url(world),
         {
             "program": world.program.external_id,
-            "started_on": timezone.localdate().isoformat(),
+            "started_on": world.today().isoformat(),
         },
     )
     html = response.content.decode()
@@ -592,11 +592,11 @@ def test_peer_discharges_an_enrolment(world):
     enrolment = world.participant.enrolments.get()
     response = world.client_for("alice").post(
         discharge_url(world, enrolment),
-        {"ended_on": timezone.localdate().isoformat(), "discharge_reason": "goals_met"},
+        {"ended_on": world.today().isoformat(), "discharge_reason": "goals_met"},
     )
     assert response.status_code == 302
     enrolment.refresh_from_db()
-    assert enrolment.ended_on == timezone.localdate()
+    assert enrolment.ended_on == world.today()
     assert enrolment.discharge_reason == "goals_met"
 
 
@@ -604,7 +604,7 @@ def test_discharge_without_reason_shows_error_and_changes_nothing(world):
     enrolment = world.participant.enrolments.get()
     response = world.client_for("alice").post(
         discharge_url(world, enrolment),
-        {"ended_on": timezone.localdate().isoformat(), "discharge_reason": ""},
+        {"ended_on": world.today().isoformat(), "discharge_reason": ""},
     )
     assert response.status_code == 400
     assert (
@@ -620,7 +620,7 @@ def test_discharge_is_not_found_out_of_scope(world, name):
     enrolment = world.participant.enrolments.get()
     response = world.client_for(name).post(
         discharge_url(world, enrolment),
-        {"ended_on": timezone.localdate().isoformat(), "discharge_reason": "moved"},
+        {"ended_on": world.today().isoformat(), "discharge_reason": "moved"},
     )
     assert response.status_code == 404
     enrolment.refresh_from_db()

@@ -13,7 +13,6 @@ evaluator, ada the administrator, oscar a peer in another organisation.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +21,11 @@ import pytest
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from alongside.care.forms import AssignmentForm
 from alongside.care.models import Assignment, Referral, TreatmentEpisode
 from alongside.conftest import World, row_counts
+from alongside.core import clock
 from alongside.participants.forms import EnrolmentForm
 from alongside.participants.models import Consent, Enrolment, Participant
 
@@ -126,8 +125,8 @@ def _pid(world: World) -> str:
     return str(world.participant.external_id)
 
 
-def _today() -> str:
-    return timezone.localdate().isoformat()
+def _today(world: World) -> str:
+    return world.today().isoformat()
 
 
 def _value(form_field: Any, obj: Model) -> str:
@@ -138,8 +137,8 @@ def _value(form_field: Any, obj: Model) -> str:
 
 def _end_world_enrolment(world: World) -> None:
     Enrolment.objects.filter(participant=world.participant).update(
-        started_on=timezone.localdate() - dt.timedelta(days=30),
-        ended_on=timezone.localdate() - dt.timedelta(days=1),
+        started_on=world.today() - dt.timedelta(days=30),
+        ended_on=world.today() - dt.timedelta(days=1),
         discharge_reason="moved",
     )
 
@@ -165,9 +164,8 @@ def _write_audited_changes(world: World) -> None:
 
 def _local_now_minus(world: World, minutes: int) -> str:
     """A datetime-local value in the organisation's time zone, as the form expects."""
-    when = timezone.localtime(
-        timezone.now() - dt.timedelta(minutes=minutes),
-        zoneinfo.ZoneInfo(world.org.timezone),
+    when = (clock.now() - dt.timedelta(minutes=minutes)).astimezone(
+        clock.zone(world.org)
     )
     return when.strftime("%Y-%m-%dT%H:%M")
 
@@ -217,7 +215,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST",
         lambda w, name: {
             "kind": "disclosure",
-            "given_on": _today(),
+            "given_on": _today(w),
             "recipient": "Harbor Street Clinic",
             "purpose": "Coordinate care",
             "information": "Attendance",
@@ -232,7 +230,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             args=[_pid(w), _one(Consent, w).external_id],  # type: ignore[attr-defined]
         ),
         "POST",
-        lambda w, name: {"revoked_on": _today()},
+        lambda w, name: {"revoked_on": _today(w)},
         check=lambda w, before, after: after["consent_revoked_on"] is not None,
     ),
     "enrolment-create": Endpoint(
@@ -242,7 +240,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "program": _value(
                 EnrolmentForm(membership=w.members[name]).fields["program"], w.program
             ),
-            "started_on": _today(),
+            "started_on": _today(w),
         },
         # Every recorder shares program one; end the open enrolment there first.
         prepare=_end_world_enrolment,
@@ -256,7 +254,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             args=[_pid(w), _one(Enrolment, w).external_id],  # type: ignore[attr-defined]
         ),
         "POST",
-        lambda w, name: {"ended_on": _today(), "discharge_reason": "goals_met"},
+        lambda w, name: {"ended_on": _today(w), "discharge_reason": "goals_met"},
         check=lambda w, before, after: after["enrolment_ended_on"] is not None,
     ),
     "encounter-create": Endpoint(
@@ -295,7 +293,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {
             "service": "housing",
             "provider": "Hope Housing",
-            "made_on": _today(),
+            "made_on": _today(w),
         },
         check=lambda w, before, after: (
             after["counts"]["Referral"] == before["counts"]["Referral"] + 1
@@ -307,7 +305,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             args=[_one(Referral, w).external_id],  # type: ignore[attr-defined]
         ),
         "POST",
-        lambda w, name: {"to_status": "accepted", "on": _today()},
+        lambda w, name: {"to_status": "accepted", "on": _today(w)},
         check=lambda w, before, after: after["referral_status"] == "accepted",
     ),
     "treatment-start": Endpoint(
@@ -316,7 +314,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {
             "type": "methadone",
             "provider": "Harbor Street Clinic",
-            "started_on": _today(),
+            "started_on": _today(w),
         },
         check=lambda w, before, after: (
             after["counts"]["TreatmentEpisode"]
@@ -329,7 +327,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             args=[_one(TreatmentEpisode, w).external_id],  # type: ignore[attr-defined]
         ),
         "POST",
-        lambda w, name: {"ended_on": _today(), "end_reason": "completed"},
+        lambda w, name: {"ended_on": _today(w), "end_reason": "completed"},
         check=lambda w, before, after: after["treatment_ended_on"] is not None,
     ),
     "assignment-create": Endpoint(
@@ -497,7 +495,7 @@ def test_child_of_another_participant_is_404(world: World) -> None:
     before = state(world)
     response = world.client_for("alice").post(
         reverse("participants:consent-revoke", args=[_pid(world), consent.external_id]),
-        {"revoked_on": _today()},
+        {"revoked_on": _today(world)},
     )
     assert response.status_code == 404
     consent.refresh_from_db()
@@ -505,8 +503,8 @@ def test_child_of_another_participant_is_404(world: World) -> None:
     assert state(world) == before
 
 
-def _future() -> str:
-    return (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+def _future(world: World) -> str:
+    return (world.today() + dt.timedelta(days=3)).isoformat()
 
 
 # Input an allowed user sends that the form or the service refuses, as changes to the
@@ -514,22 +512,21 @@ def _future() -> str:
 INVALID: dict[str, Callable[[World], dict[str, Any]]] = {
     "edit": lambda w: {"given_name": "", "phone": "555-0100"},
     "consent-create": lambda w: {"recipient": ""},
-    "consent-revoke": lambda w: {"revoked_on": _future()},
-    "enrolment-create": lambda w: {"started_on": _future()},
+    "consent-revoke": lambda w: {"revoked_on": _future(w)},
+    "enrolment-create": lambda w: {"started_on": _future(w)},
     "enrolment-discharge": lambda w: {"ended_on": "2001-01-01"},
     "encounter-create": lambda w: {"duration_minutes": "0"},
     "encounter-create-htmx": lambda w: {
         "occurred_at": (
-            timezone.localtime(
-                timezone.now() + dt.timedelta(days=1),
-                zoneinfo.ZoneInfo(w.org.timezone),
-            ).strftime("%Y-%m-%dT%H:%M")
+            (clock.now() + dt.timedelta(days=1))
+            .astimezone(clock.zone(w.org))
+            .strftime("%Y-%m-%dT%H:%M")
         )
     },
     "referral-create": lambda w: {"provider": "  "},
     # From "made" a referral cannot jump to "connected".
     "referral-transition": lambda w: {"to_status": "connected"},
-    "treatment-start": lambda w: {"started_on": _future()},
+    "treatment-start": lambda w: {"started_on": _future(w)},
     "treatment-end": lambda w: {"end_reason": ""},
     "assignment-create": lambda w: {
         "peer": _value(

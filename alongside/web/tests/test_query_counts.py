@@ -79,7 +79,7 @@ def add_history(world: World, n: int) -> None:
             participant=p,
             program=world.program,
             recorded_by=alice,
-            ended_on=timezone.localdate(),
+            ended_on=world.today(),
             end_reason="completed",
         )
         ConsentFactory(participant=p, recorded_by=alice)

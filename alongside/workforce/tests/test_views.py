@@ -22,7 +22,8 @@ from alongside.workforce.models import PeerProfile
 from alongside.workforce.policies import team_members_visible_to
 from alongside.workforce.selectors import team_overview
 
-pytestmark = pytest.mark.django_db
+# Date-sensitive: `make test` also runs it at every calendar-splitting instant.
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def _participant(world, *, program, peer="alice", days_since_contact=None):
