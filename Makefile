@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := ALONGSIDE_DEV=true
 PG_URL ?= postgres://postgres@127.0.0.1:5432/alongside
 
-.PHONY: run test test-sqlite test-postgres lint bench install install-dev demo clean
+.PHONY: run test test-sqlite test-calendar test-postgres lint bench install install-dev demo clean
 
 $(VENV)/.installed: requirements/base.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,9 @@ run: install
 	@echo "Alongside is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(DEV_ENV) $(VENV)/bin/gunicorn alongside.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
 
-## make test: lint, migrations check, the whole suite on SQLite, then on PostgreSQL.
-test: install-dev lint test-sqlite test-postgres
+## make test: lint, migrations check, the whole suite on SQLite, the date-sensitive
+## tests at every calendar-splitting instant under a faked system clock, then PostgreSQL.
+test: install-dev lint test-sqlite test-calendar test-postgres
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -44,6 +45,9 @@ lint:
 
 test-sqlite:
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+test-calendar:
+	bash scripts/test-calendar.sh
 
 test-postgres:
 	bash scripts/test-postgres.sh
