@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextvars
 import re
 import uuid
-import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from alongside.core import clock
 from alongside.core.models import Membership
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -67,7 +67,7 @@ class MembershipMiddleware:
             request.membership = chosen  # type: ignore[attr-defined]
             if chosen is not None:
                 # Times are stored in UTC and shown in the organisation's time zone.
-                timezone.activate(zoneinfo.ZoneInfo(chosen.organisation.timezone))
+                timezone.activate(clock.zone(chosen.organisation))
         try:
             return self.get_response(request)
         finally:

@@ -223,3 +223,29 @@ def test_participant_record_lists_active_consents_and_open_items(world):
     assert [h.to_status for h in record.referrals[0].history] == ["made"]
     assert len(record.open_treatments) == 1
     assert [e.program for e in record.open_enrolments] == [world.program]
+
+
+def test_timeline_places_a_late_evening_contact_on_the_organisations_day(world):
+    """A contact at 23:50 yesterday (organisation time) is yesterday's, though in UTC
+    it may be today's or the day before's: it sorts below a referral made today."""
+    yesterday = world.today() - dt.timedelta(days=1)
+    late = world.at(yesterday, 23, 50)
+    encounter = EncounterFactory(
+        participant=world.participant,
+        program=world.program,
+        peer=world.user("alice"),
+        occurred_at=late,
+    )
+    referral = ReferralFactory(
+        participant=world.participant,
+        program=world.program,
+        made_by=world.user("alice"),
+        made_on=world.today(),
+    )
+    entries = selectors.participant_timeline(world.participant).entries
+    by_obj = {(e.kind, e.obj.pk): e for e in entries}
+    assert by_obj[("encounter", encounter.pk)].sort_key[0] == yesterday
+    order = [(e.kind, e.obj.pk) for e in entries]
+    assert order.index(("referral", referral.pk)) < order.index(
+        ("encounter", encounter.pk)
+    )
