@@ -29,3 +29,6 @@ echo "== PostgreSQL suite ($url)"
 # The statistics engine touches no database; it already ran in the SQLite pass.
 DATABASE_URL="$url" .venv/bin/pytest -n 2 --dist loadgroup \
   --ignore=alongside/evaluation/engine -p no:cacheprovider
+echo "== PostgreSQL: the date-sensitive tests at every calendar-splitting instant"
+DATABASE_URL="$url" .venv/bin/pytest -n 2 -q -m calendar --calendar-matrix \
+  -p no:cacheprovider

@@ -243,9 +243,16 @@ def test_timeline_places_a_late_evening_contact_on_the_organisations_day(world):
         made_on=world.today(),
     )
     entries = selectors.participant_timeline(world.participant).entries
-    by_obj = {(e.kind, e.obj.pk): e for e in entries}
-    assert by_obj[("encounter", encounter.pk)].sort_key[0] == yesterday
-    order = [(e.kind, e.obj.pk) for e in entries]
-    assert order.index(("referral", referral.pk)) < order.index(
-        ("encounter", encounter.pk)
+    # A referral's entries are its status changes.
+    made = next(
+        i
+        for i, e in enumerate(entries)
+        if e.kind == "referral" and e.obj.referral_id == referral.pk
     )
+    contact = next(
+        i
+        for i, e in enumerate(entries)
+        if e.kind == "encounter" and e.obj.pk == encounter.pk
+    )
+    assert entries[contact].sort_key[0] == yesterday
+    assert made < contact
