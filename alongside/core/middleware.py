@@ -75,21 +75,34 @@ class MembershipMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """A strict Content-Security-Policy (no inline scripts) and no caching of records."""
+    """Security headers on every response, and no caching of anything a signed-in
+    person is shown.
+
+    Caching is decided by who asked, not by the path: any response to a signed-in user
+    (a page, a fragment, a rejected form, an error page) and any response that sets a
+    cookie is `no-store, private`, so neither the browser nor a proxy keeps participant
+    data. The Content-Security-Policy allows no inline script or style.
+    """
+
+    CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+    PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
-        )
+        response.setdefault("Content-Security-Policy", self.CSP)
         response.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(
-            ("/participants", "/care", "/today", "/audit", "/team")
-        ):
-            response["Cache-Control"] = "no-store"
+        response.setdefault("Permissions-Policy", self.PERMISSIONS)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or response.cookies:
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+            response["Expires"] = "0"
         return response

@@ -437,6 +437,8 @@ def test_authorisation_matrix(world: World, endpoint: str, persona: str | None) 
             body[:2000] if response.status_code == 400 else "",
         )
 
+    assert_secure_headers(response, signed_in=persona is not None)
+
     # 2. No identifying data where the persona may not read it.
     body = response.content.decode(errors="replace")
     if persona not in SEES_IDENTIFYING:
@@ -457,11 +459,44 @@ def test_authorisation_matrix(world: World, endpoint: str, persona: str | None) 
             assert after == before
 
 
+def assert_secure_headers(response: Any, *, signed_in: bool) -> None:
+    """The headers every response carries; no caching of anything shown to a
+    signed-in person, whatever the path or the status."""
+    csp = response.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp, csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.get("X-Content-Type-Options") == "nosniff"
+    assert response.get("X-Frame-Options") == "DENY"
+    assert response.get("Referrer-Policy") == "same-origin"
+    assert "camera=()" in response.get("Permissions-Policy", "")
+    if signed_in:
+        cache = response.get("Cache-Control", "")
+        assert "no-store" in cache and "private" in cache, (response.status_code, cache)
+
+
 def test_no_page_is_cached_by_the_browser(world: World) -> None:
     client = world.client_for("alice")
     for name in ("caseload", "detail", "timeline", "today"):
         response = client.get(ENDPOINTS[name].url(world))
-        assert "no-store" in response.get("Cache-Control", ""), name
+        assert_secure_headers(response, signed_in=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/login/",
+        "/participants/00000000-0000-0000-0000-000000000000/",
+        "/no-such-page/",
+    ],
+)
+@pytest.mark.parametrize("persona", [None, "alice", "eve"])
+def test_every_answer_carries_the_security_headers(
+    world: World, path: str, persona: str | None
+) -> None:
+    """Home, the login page and error pages too, signed in or not."""
+    response = world.client_for(persona).get(path)
+    assert_secure_headers(response, signed_in=persona is not None)
 
 
 @pytest.mark.parametrize(
@@ -477,6 +512,7 @@ def test_unknown_and_malformed_ids_are_404(world: World, path: str) -> None:
     client = world.client_for("alice")
     response = client.post(path) if "status" in path else client.get(path)
     assert response.status_code == 404
+    assert_secure_headers(response, signed_in=True)
 
 
 def test_child_of_another_participant_is_404(world: World) -> None:
@@ -556,6 +592,8 @@ def test_rejected_input_shows_the_error_and_writes_nothing(
     )
     # htmx needs a 200 to swap the form with its errors in; a plain POST gets 400.
     assert response.status_code == (200 if spec.headers else 400)
+    # A rejected form shows the participant page again: never cached.
+    assert_secure_headers(response, signed_in=True)
     assert 'class="error"' in response.content.decode()
     assert state(world) == before
 
@@ -623,3 +661,35 @@ def test_reads_of_a_record_are_audited(
         assert event.request_id
     else:
         assert views.count() == before
+
+
+# URLs that show or change no participant data, so they have no row above.
+NOT_PARTICIPANT_DATA = {"core:home", "core:login", "core:logout", "core:ping"}
+
+
+def _url_names(patterns: Any, prefix: str = "") -> set[str]:
+    from django.urls import URLPattern, URLResolver
+
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue  # the Django admin: platform operators only
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            names |= _url_names(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix_or_shows_no_participant_data(world: World) -> None:
+    from urllib.parse import urlsplit
+
+    from django.urls import get_resolver, resolve
+
+    covered = set()
+    for spec in ENDPOINTS.values():
+        spec.prepare(world)
+        covered.add(resolve(urlsplit(spec.url(world)).path).view_name)
+    missing = _url_names(get_resolver().url_patterns) - covered - NOT_PARTICIPANT_DATA
+    assert missing == set(), f"add these URLs to the authorisation matrix: {missing}"
