@@ -40,6 +40,7 @@ test: install-dev lint test-sqlite test-calendar test-postgres
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(DEV_ENV) $(VENV)/bin/mypy alongside bench
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run -v 1
 

@@ -23,10 +23,10 @@ from alongside.care.models import (
     TreatmentType,
 )
 from alongside.core import clock
+from alongside.core.formtools import DateInput, DateTimeInput
 from alongside.core.models import Membership, Program, User
 from alongside.participants.forms import PeerChoiceField, peer_workers
 from alongside.participants.models import Enrolment
-from alongside.web.forms import DateInput, DateTimeInput
 
 
 class _ProgramChoice(forms.Form):

@@ -26,6 +26,7 @@ from alongside.care.forms import (
     TreatmentStartForm,
 )
 from alongside.care.models import Referral, TreatmentEpisode
+from alongside.core.formtools import apply_service_error
 from alongside.core.models import Membership
 from alongside.participants import selectors
 from alongside.participants.models import Enrolment, Participant
@@ -41,7 +42,6 @@ from alongside.participants.views import (
     render_participant_page,
     submit_participant_form,
 )
-from alongside.web.forms import apply_service_error
 
 
 def _membership(request: HttpRequest) -> Membership:

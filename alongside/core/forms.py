@@ -9,8 +9,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core.formtools import ExternalIdChoiceField
 from alongside.core.models import AuditEvent, Membership, User
-from alongside.web.forms import ExternalIdChoiceField
 
 
 class LoginForm(AuthenticationForm):

@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
+from alongside.core.formtools import DateInput, ExternalIdChoiceField
 from alongside.core.models import Membership, Program, Role, Site, User
 from alongside.participants.models import Consent, Enrolment, Gender, Substance
-from alongside.web.forms import DateInput, ExternalIdChoiceField
 
 LANGUAGES = [
     ("en", _("English")),

@@ -30,6 +30,7 @@ from alongside.care.forms import (
     TreatmentStartForm,
 )
 from alongside.core import audit
+from alongside.core.formtools import apply_service_error
 from alongside.core.models import AuditEvent, Membership
 from alongside.core.permissions import has_perm
 from alongside.participants import selectors, services
@@ -47,7 +48,6 @@ from alongside.participants.policies import (
     participant_get_for_user,
     participants_visible_to,
 )
-from alongside.web.forms import apply_service_error
 
 CASELOAD_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 20

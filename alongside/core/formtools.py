@@ -1,4 +1,5 @@
-"""Shared form helpers: service errors shown next to the field they name."""
+"""Form helpers every app shares: service errors shown next to the field they name,
+date inputs, and selects keyed by external id. In core so that every layer may use them."""
 
 from __future__ import annotations
 
