@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any, Generic, TypeVar, overload
 
 from django.db import models
 from django.utils import timezone
@@ -100,6 +101,63 @@ class Participant(models.Model):
     @property
     def display_name(self) -> str:
         return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+
+# What a de-identified read never loads: the identifying fields and the blind index
+# of the name (keyed hashes, but of the name).
+WITHHELD_FIELDS = (*IDENTIFYING_FIELDS, "name_index")
+
+
+T = TypeVar("T")
+
+
+class _Withheld(Generic[T]):
+    """An identifying field of a de-identified participant: not loaded from the
+    database, reads as empty, and refuses to be set (so nothing can load it later)."""
+
+    def __init__(self, empty: T) -> None:
+        self.empty = empty
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Withheld[T]: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, objtype: type | None = None) -> Any:
+        return self if obj is None else self.empty
+
+    def __set__(self, obj: object, value: T) -> None:
+        raise AttributeError(
+            f"{self.name} is withheld from a de-identified participant"
+        )
+
+
+class DeidentifiedParticipant(Participant):
+    """A participant as a role without access to identity sees it.
+
+    The access layer (`participants_visible_to`) hands these to such roles: the
+    identifying fields are never fetched or decrypted and read as empty, so a template,
+    an export or an API that forgets a condition has nothing to leak. Read-only.
+    """
+
+    given_name = _Withheld("")
+    family_name = _Withheld("")
+    date_of_birth = _Withheld("")  # as an empty date of birth reads
+    phone = _Withheld("")
+    email = _Withheld("")
+    address = _Withheld("")
+    name_index = _Withheld("")
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        raise PermissionError("a de-identified participant cannot be saved")
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("a de-identified participant cannot be deleted")
 
 
 class Consent(models.Model):

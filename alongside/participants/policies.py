@@ -18,7 +18,12 @@ from django.http import Http404
 
 from alongside.core.models import Membership, Role
 from alongside.core.permissions import has_perm
-from alongside.participants.models import Enrolment, Participant
+from alongside.participants.models import (
+    WITHHELD_FIELDS,
+    DeidentifiedParticipant,
+    Enrolment,
+    Participant,
+)
 
 ACTION_PERMS = {
     "view": "participant.view",
@@ -51,7 +56,14 @@ def participants_visible_to(membership: Membership | None) -> QuerySet[Participa
     """The participants this membership may see at all."""
     if membership is None or not has_perm(membership, "participant.view"):
         return Participant.objects.none()
-    qs = Participant.objects.filter(organisation_id=membership.organisation_id)
+    qs: QuerySet[Participant]
+    if can_view_identifying(membership):
+        qs = Participant.objects.all()
+    else:
+        # De-identification in the data layer: roles without identity access get
+        # participants whose identifying fields are never loaded (see the model).
+        qs = DeidentifiedParticipant.objects.defer(*WITHHELD_FIELDS)
+    qs = qs.filter(organisation_id=membership.organisation_id)
     if membership.role == Role.PEER_WORKER:
         return qs.filter(_assigned_to([membership.user_id]))
     if membership.role == Role.SUPERVISOR:

@@ -41,12 +41,14 @@ from alongside.care.models import (
     TreatmentEpisode,
 )
 from alongside.core import clock, crypto
+from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Membership, Organisation
 from alongside.core.permissions import has_perm
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Consent,
+    DeidentifiedParticipant,
     Enrolment,
     Participant,
 )
@@ -255,7 +257,7 @@ def participant_timeline(
         stamp: str,
         **extra: Any,
     ) -> None:
-        for row in rows:
+        for row in belonging_to(participant, rows):
             value = getattr(row, when)
             if isinstance(value, dt.datetime):
                 day = clock.local_day(value, participant.organisation)
@@ -275,7 +277,9 @@ def participant_timeline(
 
     add(
         "encounter",
-        Encounter.objects.filter(participant=participant)
+        without_free_text(
+            participant, Encounter.objects.filter(participant=participant)
+        )
         .select_related("peer", "program")
         .order_by("-occurred_at", "-id")[:limit],
         "occurred_at",
@@ -285,6 +289,13 @@ def participant_timeline(
         "referral",
         ReferralStatusChange.objects.filter(referral__participant=participant)
         .select_related("referral", "changed_by")
+        .defer(
+            *(
+                ("referral__note",)
+                if isinstance(participant, DeidentifiedParticipant)
+                else ()
+            )
+        )
         .order_by("-changed_on", "-changed_at", "-id")[:limit],
         "changed_on",
         "changed_at",
@@ -372,18 +383,68 @@ class ParticipantRecord:
     open_treatments: list[TreatmentEpisode]
 
 
+R = TypeVar("R", bound=Model)
+
+
+def belonging_to(participant: Participant, rows: Iterable[R]) -> list[R]:
+    """`rows` of the participant's record, each pointing at `participant` itself, the
+    object the access layer handed out (de-identified for roles that may not see
+    identity). Following `row.participant` (or `row.referral.participant`) then
+    neither queries again nor reaches a fully decrypted copy."""
+    blind = isinstance(participant, DeidentifiedParticipant)
+    out = list(rows)
+    for row in out:
+        if "participant_id" in vars(row):
+            row.participant = participant  # type: ignore[attr-defined]
+        referral = row._state.fields_cache.get("referral")
+        if referral is not None:
+            referral.participant = participant
+            if blind:
+                _withhold(referral)
+        if blind:
+            _withhold(row)
+    return out
+
+
+def _encrypted_fields(model: type[Model]) -> list[str]:
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedTextField | EncryptedDateField)
+    ]
+
+
+def _withhold(row: Model) -> None:
+    """Blank the encrypted free text (notes) of a row shown to a role without
+    identity access, so nothing handed to its template holds it. Such roles never
+    write, so the blank is never saved."""
+    for name in _encrypted_fields(type(row)):
+        vars(row)[name] = ""
+
+
+def without_free_text(participant: Participant, queryset: QuerySet[R]) -> QuerySet[R]:
+    """For a de-identified participant, do not even fetch (or decrypt) the rows'
+    encrypted notes."""
+    if isinstance(participant, DeidentifiedParticipant):
+        return queryset.defer(*_encrypted_fields(queryset.model))
+    return queryset
+
+
 def participant_record(participant: Participant) -> ParticipantRecord:
     from django.db.models import Prefetch
 
     from alongside.care.models import Assignment, ReferralStatus
 
     today = clock.today(participant.organisation)
-    enrolments = list(
+    enrolments = belonging_to(
+        participant,
         Enrolment.objects.filter(participant=participant).select_related(
             "program", "site"
-        )
+        ),
     )
-    consents = list(Consent.objects.filter(participant=participant))
+    consents = belonging_to(
+        participant, Consent.objects.filter(participant=participant)
+    )
     active = [c for c in consents if c.is_active(today)]
     assignment = (
         Assignment.objects.filter(participant=participant, ended_at__isnull=True)
@@ -391,8 +452,9 @@ def participant_record(participant: Participant) -> ParticipantRecord:
         .order_by("-started_at")
         .first()
     )
-    referrals = list(
-        Referral.objects.filter(participant=participant)
+    referrals = belonging_to(
+        participant,
+        without_free_text(participant, Referral.objects.filter(participant=participant))
         .select_related("program")
         .prefetch_related(
             Prefetch(
@@ -402,7 +464,7 @@ def participant_record(participant: Participant) -> ParticipantRecord:
                 ).select_related("changed_by"),
                 to_attr="history",
             )
-        )
+        ),
     )
     return ParticipantRecord(
         enrolments=enrolments,
@@ -416,9 +478,10 @@ def participant_record(participant: Participant) -> ParticipantRecord:
         peer=assignment.peer if assignment else None,
         referrals=[r for r in referrals if r.status != ReferralStatus.CLOSED],
         all_referrals=referrals,
-        open_treatments=list(
+        open_treatments=belonging_to(
+            participant,
             TreatmentEpisode.objects.filter(
                 participant=participant, ended_on__isnull=True
-            ).select_related("referral")
+            ).select_related("referral"),
         ),
     )

@@ -192,3 +192,47 @@ def test_get_for_user_unknown_action_is_a_programming_error(world):
         participant_get_for_user(
             world.members["alice"], world.participant.external_id, "delete"
         )
+
+
+# --- De-identification in the access layer ----------------------------------------
+
+
+def test_roles_without_identity_access_get_deidentified_participants(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alongside.participants.models import DeidentifiedParticipant
+
+    with CaptureQueriesContext(connection) as queries:
+        p = participants_visible_to(world.members["eve"]).get()
+    assert isinstance(p, DeidentifiedParticipant)
+    # The encrypted columns are not even fetched.
+    select = queries.captured_queries[-1]["sql"]
+    assert "given_name" not in select and "phone" not in select
+    assert (p.given_name, p.family_name, p.phone, p.email, p.display_name) == (
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
+    assert p.pseudonym == world.participant.pseudonym
+
+
+def test_a_deidentified_participant_cannot_load_set_or_save_identity(world):
+
+    p = participants_visible_to(world.members["eve"]).get()
+    with pytest.raises(AttributeError, match="withheld"):
+        p.given_name = "Rosa"
+    with pytest.raises(AttributeError, match="withheld"):
+        p.refresh_from_db(fields=["given_name"])
+    with pytest.raises(PermissionError):
+        p.save()
+
+
+def test_roles_with_identity_access_get_the_participant(world):
+    from alongside.participants.models import DeidentifiedParticipant
+
+    p = participants_visible_to(world.members["alice"]).get()
+    assert not isinstance(p, DeidentifiedParticipant)
+    assert p.given_name == "Rosa"

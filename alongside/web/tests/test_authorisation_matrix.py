@@ -693,3 +693,118 @@ def test_every_url_is_in_the_matrix_or_shows_no_participant_data(world: World) -
         covered.add(resolve(urlsplit(spec.url(world)).path).view_name)
     missing = _url_names(get_resolver().url_patterns) - covered - NOT_PARTICIPANT_DATA
     assert missing == set(), f"add these URLs to the authorisation matrix: {missing}"
+
+
+# --- De-identification in the data layer -----------------------------------------
+
+IDENTITY_BLIND = [p for p in PERSONAS if p is not None and p not in SEES_IDENTIFYING]
+
+
+def _reachable_strings(root: Any, depth: int = 5) -> list[tuple[str, str]]:
+    """Every string reachable from `root` by following what a template could follow:
+    dict keys and values, sequences, dataclass fields, model fields and foreign keys
+    (loading them if need be), annotations, cached relations and querysets."""
+    import dataclasses
+
+    from django.core.paginator import Page
+    from django.db.models import QuerySet
+    from django.forms import BaseForm
+
+    seen: set[int] = set()
+    out: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str, level: int) -> None:
+        if level > depth or id(value) in seen:
+            return
+        if isinstance(value, str):
+            out.append((path, value))
+            return
+        if value is None or isinstance(value, int | float | bool | dt.date):
+            if isinstance(value, dt.date):
+                out.append((path, value.isoformat()))
+            return
+        seen.add(id(value))
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, f"{path}[key]", level + 1)
+                walk(v, f"{path}[{k!r}]", level + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for i, v in enumerate(list(value)[:60]):
+                walk(v, f"{path}[{i}]", level + 1)
+        elif isinstance(value, QuerySet):
+            walk(list(value[:60]), path, level)
+        elif isinstance(value, Page):
+            walk(list(value.object_list), f"{path}.object_list", level + 1)
+        elif isinstance(value, BaseForm):
+            return  # forms carry choices, not records
+        elif isinstance(value, Model):
+            for f in value._meta.concrete_fields:
+                if f.is_relation:
+                    walk(getattr(value, f.name), f"{path}.{f.name}", level + 1)
+                else:
+                    walk(getattr(value, f.attname), f"{path}.{f.attname}", level + 1)
+            for k, v in vars(value).items():
+                if k != "_state":
+                    walk(v, f"{path}.{k}", level + 1)
+            walk(value._state.fields_cache, f"{path}._state", level + 1)
+            if hasattr(value, "display_name"):
+                walk(value.display_name, f"{path}.display_name", level + 1)
+        elif dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name), f"{path}.{f.name}", level + 1)
+
+    walk(root, "context", 0)
+    return out
+
+
+PAGES_FOR_BLIND = [
+    (name, persona)
+    for name, spec in ENDPOINTS.items()
+    if spec.method == "GET"
+    for persona in IDENTITY_BLIND
+    if EXPECTED[name][persona] == OK
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona"),
+    PAGES_FOR_BLIND,
+    ids=[f"{e}-{p}" for e, p in PAGES_FOR_BLIND],
+)
+def test_no_identifying_value_is_reachable_from_a_blind_roles_context(
+    world: World, endpoint: str, persona: str
+) -> None:
+    """Not only absent from the HTML: not in the objects the template was given, so a
+    template, export or API that forgets a condition has nothing to print."""
+    spec = ENDPOINTS[endpoint]
+    spec.prepare(world)
+    texts = identifying_texts(world)
+    response = world.client_for(persona).get(spec.url(world))
+    assert response.status_code == 200
+    strings = []
+    for context in response.context:
+        for layer in getattr(context, "dicts", [context]):
+            strings += _reachable_strings(
+                {
+                    k: v
+                    for k, v in layer.items()
+                    if k not in ("request", "perms", "csrf_token")
+                }
+            )
+    assert len(strings) > 20  # the walk reached the records
+    leaks = [(path, s) for path, s in strings for t in texts if t in s]
+    assert leaks == [], leaks[:5]
+
+
+def test_the_walk_finds_a_name_when_it_is_there(world: World) -> None:
+    """Positive control: the same walk over an identity-seeing role's page finds it."""
+    response = world.client_for("alice").get(ENDPOINTS["detail"].url(world))
+    strings = [
+        s
+        for context in response.context
+        for layer in getattr(context, "dicts", [context])
+        for _, s in _reachable_strings(
+            {k: v for k, v in layer.items() if k not in ("request", "perms")}
+        )
+    ]
+    assert any("Rosa" in s for s in strings)

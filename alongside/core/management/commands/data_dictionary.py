@@ -60,6 +60,8 @@ def render() -> str:
         config = apps.get_app_config(label)
         out.append(f"\n## {config.verbose_name}\n")
         for model in config.get_models():
+            if model._meta.proxy:
+                continue  # a view of a table already listed
             doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
             if doc.startswith(model.__name__ + "("):
                 doc = ""

@@ -27,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         for model in apps.get_models():
+            if model._meta.proxy:
+                continue  # the same table as its concrete model, rotated once there
             fields = [
                 f.name
                 for f in model._meta.concrete_fields
