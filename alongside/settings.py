@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "alongside.core.middleware.MembershipMiddleware",
+    # One read-audit row per response that shows participant data (core.reads).
+    "alongside.core.reads.ReadAuditMiddleware",
     "alongside.core.middleware.SecurityHeadersMiddleware",
     # AxesMiddleware last: it turns a locked-out login into a clear page.
     "axes.middleware.AxesMiddleware",

@@ -22,7 +22,7 @@ from alongside.care.models import (
     ReferralStatus,
     TreatmentEpisode,
 )
-from alongside.core import clock
+from alongside.core import clock, reads
 from alongside.core.models import Membership, Program
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Enrolment, Participant
@@ -166,6 +166,15 @@ def today_for(membership: Membership) -> Today:
         NewAssignment(a, clock.days_since(a.started_at, org, on=today) or 0)
         for a in recent
     ]
+    # Today is a screen of participants: it goes into the request's read audit.
+    reads.note_list(
+        [
+            *(d.participant for d in result.due),
+            *(f.referral.participant for f in result.followups),
+            *(n.assignment.participant for n in result.new_assignments),
+        ],
+        kind="care.today",
+    )
     return result
 
 

@@ -37,7 +37,6 @@ from alongside.participants.policies import (
 )
 from alongside.participants.views import (
     TIMELINE_PAGE_SIZE,
-    audit_view,
     detail_url,
     render_participant_page,
     submit_participant_form,
@@ -96,7 +95,6 @@ def encounter_create(request: HttpRequest, pid: str) -> HttpResponse:
         timeline = selectors.participant_timeline(
             participant, page=1, per_page=TIMELINE_PAGE_SIZE
         )
-        audit_view(request, participant)
         return render(
             request,
             "care/_encounter_logged.html",

@@ -82,27 +82,3 @@ def record(
 def record_by(membership: Membership, **kwargs: Any) -> AuditEvent:
     """`record` for a service acting as `membership`: its user, its organisation."""
     return record(actor=membership.user, organisation=membership.organisation, **kwargs)
-
-
-def record_list_view(
-    *,
-    actor: User,
-    organisation: Organisation | None,
-    target_type: str,
-    shown: Iterable[Any],
-    query: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Audit the view of a list of participants: which pseudonyms were on the screen.
-
-    One row per page view (not one per participant), so listing stays one INSERT.
-    """
-    return record(
-        actor=actor,
-        organisation=organisation,
-        action=AuditEvent.Action.VIEW,
-        target_type=target_type,
-        changes={
-            "shown": [getattr(p, "pseudonym", str(p)) for p in shown],
-            **({"query": dict(query)} if query else {}),
-        },
-    )

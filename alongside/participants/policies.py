@@ -16,6 +16,7 @@ import uuid
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
+from alongside.core import reads
 from alongside.core.models import Membership, Role
 from alongside.core.permissions import has_perm
 from alongside.participants.models import (
@@ -101,6 +102,7 @@ def participant_get_for_user(
     # Scoped to the membership's organisation, so it is the participant's: the record's
     # calendar (core.clock) needs its time zone without another query.
     participant.organisation = membership.organisation  # type: ignore[union-attr]
+    reads.note_record(participant)  # the read audit of this request (core.reads)
     return participant
 
 

@@ -40,7 +40,7 @@ from alongside.care.models import (
     Topic,
     TreatmentEpisode,
 )
-from alongside.core import clock, crypto
+from alongside.core import clock, crypto, reads
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Membership, Organisation
 from alongside.core.permissions import has_perm
@@ -157,11 +157,18 @@ class CaseloadRow:
 
 
 def caseload_rows(
-    participants: Iterable[Participant], organisation: Organisation
+    participants: Iterable[Participant],
+    organisation: Organisation,
+    *,
+    query: dict[str, Any] | None = None,
 ) -> list[CaseloadRow]:
     """Calendar days since the last contact (in the organisation's zone), and whether
-    a contact is due (the `is_due` annotation of `caseload`), for each row."""
+    a contact is due (the `is_due` annotation of `caseload`), for each row. The rows
+    are the screen: they go into the request's read audit (`core.reads`)."""
     today = clock.today(organisation)
+    participants = reads.note_list(
+        participants, kind="participants.caseload", query=query
+    )
     return [
         CaseloadRow(
             participant=p,
@@ -187,13 +194,17 @@ def child_get_for_user(
         raise Http404
     key = parse_external_id(external_id)
     try:
-        return (
+        child = (
             queryset.filter(participant__in=participants_visible_to(membership))
             .select_related("participant")
             .get(external_id=key)
         )
     except ObjectDoesNotExist:
         raise Http404 from None
+    participant = child.participant  # type: ignore[attr-defined]
+    participant.organisation = membership.organisation  # type: ignore[union-attr]
+    reads.note_record(participant)
+    return child
 
 
 # -- Timeline -------------------------------------------------------------------
@@ -246,6 +257,7 @@ def participant_timeline(
     queries, whatever the record's length); merged in Python, that is enough to know
     the page and whether an older one exists.
     """
+    reads.note_record(participant)
     page = max(1, page)
     limit = page * per_page + 1
     entries: list[TimelineEntry] = []
@@ -435,6 +447,7 @@ def participant_record(participant: Participant) -> ParticipantRecord:
 
     from alongside.care.models import Assignment, ReferralStatus
 
+    reads.note_record(participant)
     today = clock.today(participant.organisation)
     enrolments = belonging_to(
         participant,

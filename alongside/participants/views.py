@@ -29,9 +29,8 @@ from alongside.care.forms import (
     TreatmentEndForm,
     TreatmentStartForm,
 )
-from alongside.core import audit
 from alongside.core.formtools import apply_service_error
-from alongside.core.models import AuditEvent, Membership
+from alongside.core.models import Membership
 from alongside.core.permissions import has_perm
 from alongside.participants import selectors, services
 from alongside.participants.forms import (
@@ -64,18 +63,6 @@ def _page_number(request: HttpRequest, name: str = "page") -> int:
         return 1
 
 
-def audit_view(request: HttpRequest, participant: Participant) -> None:
-    m = _membership(request)
-    assert m is not None
-    audit.record(
-        actor=request.user,  # type: ignore[arg-type]
-        organisation=m.organisation,
-        action=AuditEvent.Action.VIEW,
-        target=participant,
-        participant_id=participant.external_id,
-    )
-
-
 # -- Caseload --------------------------------------------------------------------
 
 
@@ -103,13 +90,12 @@ def caseload(request: HttpRequest) -> HttpResponse:
             paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = {"q": search, "sort": sort}
-    rows = selectors.caseload_rows(page.object_list, m.organisation) if m else []
-    audit.record_list_view(
-        actor=request.user,  # type: ignore[arg-type]
-        organisation=m.organisation if m else None,
-        target_type="participants.caseload",
-        shown=page.object_list,
-        query={"q": search, "sort": sort, "page": page.number},
+    rows = (
+        selectors.caseload_rows(
+            page.object_list, m.organisation, query={**query, "page": page.number}
+        )
+        if m
+        else []
     )
     return render(
         request,
@@ -223,8 +209,7 @@ def render_participant_page(
     forms: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole participant page (audited as a view)."""
-    audit_view(request, participant)
+    """The whole participant page (audited as a view by core.reads)."""
     return render(
         request,
         "participants/detail.html",
@@ -245,7 +230,6 @@ def participant_detail(request: HttpRequest, pid: str) -> HttpResponse:
 def participant_timeline(request: HttpRequest, pid: str) -> HttpResponse:
     """The timeline fragment for htmx "older" paging (audited like the page)."""
     participant = participant_get_for_user(_membership(request), pid, "view")
-    audit_view(request, participant)
     return render(
         request,
         "participants/_timeline_items.html",
@@ -339,8 +323,6 @@ def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
         else:
             messages.success(request, _("Details saved."))
             return redirect(detail_url(participant))
-    else:
-        audit_view(request, participant)
     return render(
         request,
         "participants/participant_form.html",

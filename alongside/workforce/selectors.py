@@ -5,6 +5,7 @@ Both run a fixed number of SQL queries whatever the size of the team or caseload
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,8 @@ from django.db.models import (
 from django.utils.translation import get_language_info
 
 from alongside.care.models import Assignment
-from alongside.core import clock
-from alongside.core.models import Membership, User
+from alongside.core import clock, reads
+from alongside.core.models import Membership, Organisation, User
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Participant
 from alongside.participants.policies import participants_visible_to
@@ -133,6 +134,8 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                 else (),
             )
         )
+    # Figures per peer, no participant: audited as a view of the team all the same.
+    reads.note_list([], kind="workforce.team")
     return rows
 
 
@@ -158,3 +161,14 @@ def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participan
         )
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
     )
+
+
+def peer_caseload_rows(
+    participants: Iterable[Participant],
+    organisation: Organisation,
+    query: dict[str, Any],
+) -> list[tuple[Participant, int | None]]:
+    """A page of `peer_caseload_for` with the calendar days since each last contact;
+    the page goes into the request's read audit (`core.reads`)."""
+    shown = reads.note_list(participants, kind="workforce.peer_caseload", query=query)
+    return [(p, clock.days_since(p.last_contact_at, organisation)) for p in shown]

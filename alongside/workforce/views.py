@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from alongside.core import audit, clock
 from alongside.core.models import Membership
 from alongside.core.permissions import has_perm
 from alongside.participants.policies import can_view_identifying
@@ -18,6 +17,7 @@ from alongside.workforce.policies import team_member_get_for_user
 from alongside.workforce.selectors import (
     STALE_DAYS,
     peer_caseload_for,
+    peer_caseload_rows,
     team_overview,
 )
 
@@ -50,13 +50,6 @@ def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
     page = Paginator(
         peer_caseload_for(membership, peer.user), CASELOAD_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    audit.record_list_view(
-        actor=request.user,  # type: ignore[arg-type]
-        organisation=membership.organisation,
-        target_type="workforce.peer_caseload",
-        shown=page.object_list,
-        query={"peer": str(peer.user.external_id), "page": page.number},
-    )
     return render(
         request,
         "workforce/peer_caseload.html",
@@ -64,10 +57,11 @@ def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
             "nav": "team",
             "peer": peer.user,
             "page_obj": page,
-            "rows": [
-                (p, clock.days_since(p.last_contact_at, membership.organisation))
-                for p in page.object_list
-            ],
+            "rows": peer_caseload_rows(
+                page.object_list,
+                membership.organisation,
+                {"peer": str(peer.user.external_id), "page": page.number},
+            ),
             "show_names": can_view_identifying(membership),
         },
     )

@@ -808,3 +808,70 @@ def test_the_walk_finds_a_name_when_it_is_there(world: World) -> None:
         )
     ]
     assert any("Rosa" in s for s in strings)
+
+
+# --- Read audit: one row per response that shows participant data -----------------
+
+# Screens with no participant on them: program figures, the audit log itself, and
+# the blank registration form.
+NO_PARTICIPANT_SCREEN = {"overview", "audit", "create-page"}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona"), CASES, ids=[f"{e}-{p or 'anonymous'}" for e, p in CASES]
+)
+def test_every_response_showing_participant_data_writes_one_read_row(
+    world: World, endpoint: str, persona: str | None
+) -> None:
+    from alongside.core.models import AuditEvent
+    from alongside.core.reads import shows_data
+
+    spec = ENDPOINTS[endpoint]
+    spec.prepare(world)
+    client = world.client_for(persona)
+    if spec.method == "POST":
+        response = client.post(
+            spec.url(world), spec.data(world, persona or "alice"), headers=spec.headers
+        )
+    else:
+        response = client.get(spec.url(world))
+    rows = list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.VIEW, request_id=response["X-Request-ID"]
+        )
+    )
+    shows = (
+        persona is not None
+        and shows_data(response.status_code)
+        and endpoint not in NO_PARTICIPANT_SCREEN
+    )
+    assert len(rows) == (1 if shows else 0), (response.status_code, rows)
+    if rows:
+        (row,) = rows
+        assert row.actor == world.user(persona or "")
+        assert row.organisation == world.members[persona or ""].organisation
+        assert row.changes["path"] == urlsplit_path(spec.url(world))
+        # Every pseudonym on the screen is in the row (the world's participant is the
+        # one the matrix can see).
+        if world.participant.pseudonym in response.content.decode():
+            assert world.participant.pseudonym in row.changes["shown"]
+
+
+def urlsplit_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path
+
+
+def test_a_rejected_form_that_shows_the_page_again_is_a_read(world: World) -> None:
+    from alongside.core.models import AuditEvent
+
+    spec = ENDPOINTS["referral-create"]
+    data = {**spec.data(world, "alice"), **INVALID["referral-create"](world)}
+    response = world.client_for("alice").post(spec.url(world), data)
+    assert response.status_code == 400
+    (row,) = AuditEvent.objects.filter(
+        action=AuditEvent.Action.VIEW, request_id=response["X-Request-ID"]
+    )
+    assert row.participant_id == world.participant.external_id
+    assert row.changes["shown"] == [world.participant.pseudonym]
