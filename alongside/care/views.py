@@ -9,9 +9,8 @@ and shows the page again with the error next to the field at fault.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,8 +25,8 @@ from alongside.care.forms import (
     TreatmentStartForm,
 )
 from alongside.care.models import Referral, TreatmentEpisode
+from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
-from alongside.core.models import Membership
 from alongside.participants import selectors
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import (
@@ -43,11 +42,6 @@ from alongside.participants.views import (
 )
 
 
-def _membership(request: HttpRequest) -> Membership:
-    # Views below reach this only after a policy accepted the membership.
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
 def _open_enrolments(participant: Participant) -> list[Enrolment]:
     return list(
         Enrolment.objects.filter(
@@ -56,13 +50,13 @@ def _open_enrolments(participant: Participant) -> list[Enrolment]:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def encounter_create(request: HttpRequest, pid: str) -> HttpResponse:
+def encounter_create(request: MemberRequest, pid: str) -> HttpResponse:
     """Log a contact. With htmx the form comes back blank with the updated timeline
     swapped in out of band; a rejected form comes back with its errors (status 200,
     so htmx swaps it). Without JavaScript: redirect back, or the page with errors."""
-    m = _membership(request)
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     opens = _open_enrolments(participant)
     form = EncounterForm(request.POST, open_enrolments=opens)
@@ -115,10 +109,10 @@ def encounter_create(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def referral_create(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def referral_create(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = ReferralForm(request.POST, open_enrolments=_open_enrolments(participant))
     form.section = "referrals"  # type: ignore[attr-defined]
@@ -142,10 +136,10 @@ def referral_create(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def referral_transition(request: HttpRequest, rid: str) -> HttpResponse:
-    m = _membership(request)
+def referral_transition(request: MemberRequest, rid: str) -> HttpResponse:
+    m = request.membership
     referral = selectors.child_get_for_user(Referral.objects.all(), m, rid, "record")
     participant = referral.participant
     form = ReferralTransitionForm(request.POST, referral=referral)
@@ -168,10 +162,10 @@ def referral_transition(request: HttpRequest, rid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def treatment_start(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def treatment_start(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = TreatmentStartForm(
         request.POST,
@@ -197,10 +191,10 @@ def treatment_start(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def treatment_end(request: HttpRequest, tid: str) -> HttpResponse:
-    m = _membership(request)
+def treatment_end(request: MemberRequest, tid: str) -> HttpResponse:
+    m = request.membership
     episode = selectors.child_get_for_user(
         TreatmentEpisode.objects.all(), m, tid, "record"
     )
@@ -223,10 +217,10 @@ def treatment_end(request: HttpRequest, tid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.assign")
 @require_POST
-def assignment_create(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def assignment_create(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "assign")
     form = AssignmentForm(request.POST, membership=m)
 

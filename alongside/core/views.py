@@ -11,7 +11,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alongside.core import audit
+from alongside.core.access import MemberRequest, member_required, membership_of
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
 from alongside.core.permissions import has_perm
@@ -74,10 +75,6 @@ class CountlessPage:
         return self.number - 1
 
 
-def _membership(request: HttpRequest) -> Membership | None:
-    return getattr(request, "membership", None)
-
-
 def home_url_for(membership: Membership | None) -> str | None:
     """The first page this membership may use, or None when it may use none."""
     for perm, name in _HOME_PAGES:
@@ -90,7 +87,7 @@ def home_url_for(membership: Membership | None) -> str | None:
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("core:login")
-    url = home_url_for(_membership(request))
+    url = home_url_for(membership_of(request))
     if url is None:
         return render(request, "core/no_access.html", status=403)
     return redirect(url)
@@ -161,9 +158,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        membership = _membership(request)
+        membership = membership_of(request)
         audit.record(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             organisation=membership.organisation if membership else None,
             action=AuditEvent.Action.LOGOUT,
             target=request.user,  # type: ignore[arg-type]
@@ -179,12 +176,10 @@ def ping(request: HttpRequest) -> HttpResponse:
     return render(request, "core/ping.html")
 
 
-@login_required
+@member_required("audit.view")
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
-    if membership is None or not has_perm(membership, "audit.view"):
-        raise Http404
+def audit_log(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     form = AuditFilterForm(request.GET or None, membership=membership)
     filters: dict[str, str] = {}
     unknown_participant = False

@@ -11,10 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -29,8 +28,8 @@ from alongside.care.forms import (
     TreatmentEndForm,
     TreatmentStartForm,
 )
+from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
-from alongside.core.models import Membership
 from alongside.core.permissions import has_perm
 from alongside.participants import selectors, services
 from alongside.participants.forms import (
@@ -52,10 +51,6 @@ CASELOAD_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 20
 
 
-def _membership(request: HttpRequest) -> Membership | None:
-    return getattr(request, "membership", None)
-
-
 def _page_number(request: HttpRequest, name: str = "page") -> int:
     try:
         return max(1, int(request.GET.get(name, "1")))
@@ -66,11 +61,9 @@ def _page_number(request: HttpRequest, name: str = "page") -> int:
 # -- Caseload --------------------------------------------------------------------
 
 
-@login_required
-def caseload(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
-    if not has_perm(m, "participant.view"):
-        raise Http404
+@member_required("participant.view")
+def caseload(request: MemberRequest) -> HttpResponse:
+    m = request.membership
     identifying = can_view_identifying(m)
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "last_contact")
@@ -132,7 +125,7 @@ def _sort_options(with_name: bool) -> list[tuple[str, str]]:
 
 
 def participant_context(
-    request: HttpRequest,
+    request: MemberRequest,
     participant: Participant,
     *,
     forms: dict[str, Any] | None = None,
@@ -141,7 +134,7 @@ def participant_context(
     """Everything the participant page shows; `forms` replaces a blank form with a
     bound one that has errors. Shared with the care views, which re-render the page
     (or a fragment of it) after a rejected write."""
-    m = _membership(request)
+    m = request.membership
     assert m is not None
     identifying = can_view_identifying(m)
     can_record = has_perm(m, "care.record")
@@ -203,7 +196,7 @@ def participant_context(
 
 
 def render_participant_page(
-    request: HttpRequest,
+    request: MemberRequest,
     participant: Participant,
     *,
     forms: dict[str, Any] | None = None,
@@ -220,22 +213,22 @@ def render_participant_page(
     )
 
 
-@login_required
-def participant_detail(request: HttpRequest, pid: str) -> HttpResponse:
-    participant = participant_get_for_user(_membership(request), pid, "view")
+@member_required("participant.view")
+def participant_detail(request: MemberRequest, pid: str) -> HttpResponse:
+    participant = participant_get_for_user(request.membership, pid, "view")
     return render_participant_page(request, participant)
 
 
-@login_required
-def participant_timeline(request: HttpRequest, pid: str) -> HttpResponse:
+@member_required("participant.view")
+def participant_timeline(request: MemberRequest, pid: str) -> HttpResponse:
     """The timeline fragment for htmx "older" paging (audited like the page)."""
-    participant = participant_get_for_user(_membership(request), pid, "view")
+    participant = participant_get_for_user(request.membership, pid, "view")
     return render(
         request,
         "participants/_timeline_items.html",
         {
             "participant": participant,
-            "identifying": can_view_identifying(_membership(request)),
+            "identifying": can_view_identifying(request.membership),
             "timeline": selectors.participant_timeline(
                 participant, page=_page_number(request), per_page=TIMELINE_PAGE_SIZE
             ),
@@ -251,12 +244,10 @@ def detail_url(participant: Participant, anchor: str = "") -> str:
 # -- Registration and details ----------------------------------------------------
 
 
-@login_required
+@member_required("participant.add")
 @require_http_methods(["GET", "POST"])
-def participant_create(request: HttpRequest) -> HttpResponse:
-    m = _membership(request)
-    if m is None or not has_perm(m, "participant.add"):
-        raise Http404
+def participant_create(request: MemberRequest) -> HttpResponse:
+    m = request.membership
     can_assign = has_perm(m, "care.assign")
     form = ParticipantCreateForm(
         request.POST or None, membership=m, can_assign=can_assign
@@ -298,10 +289,10 @@ def participant_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("participant.change")
 @require_http_methods(["GET", "POST"])
-def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def participant_edit(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "change")
     fields = list(ParticipantEditForm.base_fields)
     initial = {name: getattr(participant, name) for name in fields}
@@ -314,7 +305,7 @@ def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
         }
         try:
             services.participant_update(
-                actor=m,  # type: ignore[arg-type]
+                actor=m,
                 participant=participant,
                 **changes,
             )
@@ -335,7 +326,7 @@ def participant_edit(request: HttpRequest, pid: str) -> HttpResponse:
 
 
 def submit_participant_form(
-    request: HttpRequest,
+    request: MemberRequest,
     participant: Participant,
     form: Any,
     *,
@@ -363,10 +354,10 @@ def submit_participant_form(
     return render_participant_page(request, participant, forms={key: form}, status=400)
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def consent_create(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def consent_create(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = ConsentForm(request.POST)
     return submit_participant_form(
@@ -375,7 +366,7 @@ def consent_create(request: HttpRequest, pid: str) -> HttpResponse:
         form,
         key="consent",
         write=lambda data: services.consent_record(
-            actor=m,  # type: ignore[arg-type]
+            actor=m,
             participant=participant,
             **data,
         ),
@@ -384,10 +375,10 @@ def consent_create(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def consent_revoke(request: HttpRequest, pid: str, cid: str) -> HttpResponse:
-    m = _membership(request)
+def consent_revoke(request: MemberRequest, pid: str, cid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     consent = selectors.child_get_for_user(
         Consent.objects.filter(participant=participant), m, cid, "record"
@@ -400,7 +391,7 @@ def consent_revoke(request: HttpRequest, pid: str, cid: str) -> HttpResponse:
         form,
         key="item",
         write=lambda data: services.consent_revoke(
-            actor=m,  # type: ignore[arg-type]
+            actor=m,
             consent=consent,
             revoked_on=data["revoked_on"],
         ),
@@ -409,10 +400,10 @@ def consent_revoke(request: HttpRequest, pid: str, cid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def enrolment_create(request: HttpRequest, pid: str) -> HttpResponse:
-    m = _membership(request)
+def enrolment_create(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = EnrolmentForm(request.POST, membership=m)  # type: ignore[arg-type]
     form.section = "enrolments"  # type: ignore[attr-defined]
@@ -422,7 +413,7 @@ def enrolment_create(request: HttpRequest, pid: str) -> HttpResponse:
         form,
         key="enrolment",
         write=lambda data: services.enrolment_create(
-            actor=m,  # type: ignore[arg-type]
+            actor=m,
             participant=participant,
             **data,
         ),
@@ -431,10 +422,10 @@ def enrolment_create(request: HttpRequest, pid: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("care.record")
 @require_POST
-def enrolment_discharge(request: HttpRequest, pid: str, eid: str) -> HttpResponse:
-    m = _membership(request)
+def enrolment_discharge(request: MemberRequest, pid: str, eid: str) -> HttpResponse:
+    m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     enrolment = selectors.child_get_for_user(
         Enrolment.objects.filter(participant=participant), m, eid, "record"
@@ -447,7 +438,7 @@ def enrolment_discharge(request: HttpRequest, pid: str, eid: str) -> HttpRespons
         form,
         key="item",
         write=lambda data: services.enrolment_discharge(
-            actor=m,  # type: ignore[arg-type]
+            actor=m,
             enrolment=enrolment,
             ended_on=data["ended_on"],
             reason=data["discharge_reason"],

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from alongside.core.models import Membership
-from alongside.core.permissions import has_perm
+from alongside.core.access import MemberRequest, member_required
 from alongside.participants.policies import can_view_identifying
 from alongside.workforce.policies import team_member_get_for_user
 from alongside.workforce.selectors import (
@@ -24,17 +22,10 @@ from alongside.workforce.selectors import (
 CASELOAD_PAGE_SIZE = 50
 
 
-def _team_membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None or not has_perm(membership, "team.view"):
-        raise Http404
-    return membership
-
-
-@login_required
+@member_required("team.view")
 @require_GET
-def team(request: HttpRequest) -> HttpResponse:
-    membership = _team_membership(request)
+def team(request: MemberRequest) -> HttpResponse:
+    membership = request.membership
     return render(
         request,
         "workforce/team.html",
@@ -42,10 +33,10 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required("team.view")
 @require_GET
-def peer_caseload(request: HttpRequest, uid: uuid.UUID) -> HttpResponse:
-    membership = _team_membership(request)
+def peer_caseload(request: MemberRequest, uid: uuid.UUID) -> HttpResponse:
+    membership = request.membership
     peer = team_member_get_for_user(membership, uid)
     page = Paginator(
         peer_caseload_for(membership, peer.user), CASELOAD_PAGE_SIZE

@@ -383,5 +383,5 @@ def test_home_tells_a_user_without_membership_to_ask_for_access(world):
     response = client.get(reverse("core:home"))
     assert response.status_code == 403
     assert 'id="no-access"' in response.content.decode()
-    # Today sends them home rather than failing.
-    assert client.get(reverse("care:today"))["Location"] == reverse("core:home")
+    # Every other page is simply not there for them.
+    assert client.get(reverse("care:today")).status_code == 404
