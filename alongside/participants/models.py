@@ -95,6 +95,10 @@ class Participant(models.Model):
             )
         ]
 
+    # True on the de-identified proxy below: what a record part checks before it
+    # fetches anything that could identify the person.
+    is_deidentified = False
+
     def __str__(self) -> str:
         return self.pseudonym
 
@@ -149,6 +153,7 @@ class DeidentifiedParticipant(Participant):
     email = _Withheld("")
     address = _Withheld("")
     name_index = _Withheld("")
+    is_deidentified = True
 
     class Meta:
         proxy = True

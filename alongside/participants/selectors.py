@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -33,17 +33,14 @@ from django.http import Http404
 
 from alongside.care.models import (
     OPEN_REFERRAL_STATUSES,
-    Encounter,
     Referral,
-    ReferralStatusChange,
-    Service,
-    Topic,
     TreatmentEpisode,
 )
 from alongside.core import clock, crypto, reads
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Membership, Organisation
 from alongside.core.permissions import has_perm
+from alongside.participants import record
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
@@ -219,6 +216,7 @@ class TimelineEntry:
     when: dt.date | dt.datetime
     sort_key: tuple[dt.date, dt.datetime, int]
     obj: Any
+    template: str = ""  # the source's template for one entry
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -250,122 +248,46 @@ def _labels(choices: Any, values: Iterable[str]) -> list[str]:
 def participant_timeline(
     participant: Participant, *, page: int = 1, per_page: int = 20
 ) -> TimelinePage:
-    """The participant's events, newest first: encounters, referral status changes,
-    treatment starts and ends, enrolments and discharges, consents and revocations.
+    """The participant's events, newest first, from every registered timeline source
+    (`participants.record`): encounters, referral status changes, treatment starts
+    and ends, enrolments and discharges, consents and revocations, and whatever
+    later apps add.
 
-    For page n, each kind contributes at most its n·per_page + 1 newest rows (eight
-    queries, whatever the record's length); merged in Python, that is enough to know
-    the page and whether an older one exists.
+    For page n, each source contributes at most its n·per_page + 1 newest rows (one
+    query per source, whatever the record's length); merged in Python, that is enough
+    to know the page and whether an older one exists.
     """
     reads.note_record(participant)
     page = max(1, page)
     limit = page * per_page + 1
     entries: list[TimelineEntry] = []
-
-    def add(
-        kind: str,
-        rows: Iterable[Any],
-        when: str,
-        stamp: str,
-        **extra: Any,
-    ) -> None:
+    sources = {s.kind: s for s in record.timeline_sources()}
+    for source in sources.values():
+        rows = without_free_text(participant, source.rows(participant))[:limit]
         for row in belonging_to(participant, rows):
-            value = getattr(row, when)
+            value = getattr(row, source.when)
             if isinstance(value, dt.datetime):
                 day = clock.local_day(value, participant.organisation)
                 key_time = value
             else:
                 day = value
-                key_time = _aware(getattr(row, stamp))
+                key_time = _aware(getattr(row, source.stamp))
             entries.append(
                 TimelineEntry(
-                    kind=kind,
+                    kind=source.kind,
                     when=value,
                     sort_key=(day, key_time, row.pk),
                     obj=row,
-                    extra=dict(extra),
+                    template=source.template,
                 )
             )
-
-    add(
-        "encounter",
-        without_free_text(
-            participant, Encounter.objects.filter(participant=participant)
-        )
-        .select_related("peer", "program")
-        .order_by("-occurred_at", "-id")[:limit],
-        "occurred_at",
-        "occurred_at",
-    )
-    add(
-        "referral",
-        ReferralStatusChange.objects.filter(referral__participant=participant)
-        .select_related("referral", "changed_by")
-        .defer(
-            *(
-                ("referral__note",)
-                if isinstance(participant, DeidentifiedParticipant)
-                else ()
-            )
-        )
-        .order_by("-changed_on", "-changed_at", "-id")[:limit],
-        "changed_on",
-        "changed_at",
-    )
-    episodes = TreatmentEpisode.objects.filter(participant=participant)
-    add(
-        "treatment_start",
-        episodes.order_by("-started_on", "-recorded_at", "-id")[:limit],
-        "started_on",
-        "recorded_at",
-    )
-    add(
-        "treatment_end",
-        episodes.filter(ended_on__isnull=False).order_by(
-            "-ended_on", "-recorded_at", "-id"
-        )[:limit],
-        "ended_on",
-        "recorded_at",
-    )
-    enrolments = Enrolment.objects.filter(participant=participant).select_related(
-        "program", "site"
-    )
-    add(
-        "enrolment",
-        enrolments.order_by("-started_on", "-recorded_at", "-id")[:limit],
-        "started_on",
-        "recorded_at",
-    )
-    add(
-        "discharge",
-        enrolments.filter(ended_on__isnull=False).order_by(
-            "-ended_on", "-recorded_at", "-id"
-        )[:limit],
-        "ended_on",
-        "recorded_at",
-    )
-    consents = Consent.objects.filter(participant=participant)
-    add(
-        "consent",
-        consents.order_by("-given_on", "-recorded_at", "-id")[:limit],
-        "given_on",
-        "recorded_at",
-    )
-    add(
-        "revocation",
-        consents.filter(revoked_on__isnull=False).order_by(
-            "-revoked_on", "-recorded_at", "-id"
-        )[:limit],
-        "revoked_on",
-        "recorded_at",
-    )
     entries.sort(key=lambda e: e.sort_key, reverse=True)
     start = (page - 1) * per_page
     shown = entries[start : start + per_page]
     for entry in shown:
-        if entry.kind == "encounter":
-            entry.extra["topics"] = _labels(Topic, entry.obj.topics)
-            entry.extra["services"] = _labels(Service, entry.obj.services)
+        decorate = sources[entry.kind].decorate
+        if decorate is not None:
+            decorate(entry)
     return TimelinePage(
         entries=shown,
         number=page,
@@ -389,10 +311,6 @@ class ParticipantRecord:
     disclosure_consents: list[Consent]
     revocable_consents: list[Consent]
     peer: Any
-    # Not yet closed, each with `history` (its status changes, oldest first).
-    referrals: Sequence[Referral]
-    all_referrals: Sequence[Referral]
-    open_treatments: list[TreatmentEpisode]
 
 
 R = TypeVar("R", bound=Model)
@@ -443,9 +361,9 @@ def without_free_text(participant: Participant, queryset: QuerySet[R]) -> QueryS
 
 
 def participant_record(participant: Participant) -> ParticipantRecord:
-    from django.db.models import Prefetch
-
-    from alongside.care.models import Assignment, ReferralStatus
+    """The header's facts: enrolments, consent and the assigned peer (3 queries).
+    Other apps' parts of the record are panels (`participants.record`)."""
+    from alongside.care.models import Assignment
 
     reads.note_record(participant)
     today = clock.today(participant.organisation)
@@ -465,20 +383,6 @@ def participant_record(participant: Participant) -> ParticipantRecord:
         .order_by("-started_at")
         .first()
     )
-    referrals = belonging_to(
-        participant,
-        without_free_text(participant, Referral.objects.filter(participant=participant))
-        .select_related("program")
-        .prefetch_related(
-            Prefetch(
-                "status_changes",
-                queryset=ReferralStatusChange.objects.order_by(
-                    "changed_on", "changed_at", "id"
-                ).select_related("changed_by"),
-                to_attr="history",
-            )
-        ),
-    )
     return ParticipantRecord(
         enrolments=enrolments,
         open_enrolments=[e for e in enrolments if e.ended_on is None],
@@ -489,12 +393,4 @@ def participant_record(participant: Participant) -> ParticipantRecord:
         disclosure_consents=[c for c in active if c.kind == Consent.Kind.DISCLOSURE],
         revocable_consents=[c for c in consents if c.revoked_on is None],
         peer=assignment.peer if assignment else None,
-        referrals=[r for r in referrals if r.status != ReferralStatus.CLOSED],
-        all_referrals=referrals,
-        open_treatments=belonging_to(
-            participant,
-            TreatmentEpisode.objects.filter(
-                participant=participant, ended_on__isnull=True
-            ).select_related("referral"),
-        ),
     )

@@ -20,18 +20,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alongside.care.forms import (
-    AssignmentForm,
-    EncounterForm,
-    ReferralForm,
-    ReferralTransitionForm,
-    TreatmentEndForm,
-    TreatmentStartForm,
-)
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.core.permissions import has_perm
-from alongside.participants import selectors, services
+from alongside.participants import record, selectors, services
 from alongside.participants.forms import (
     ConsentForm,
     ConsentRevokeForm,
@@ -131,14 +123,13 @@ def participant_context(
     forms: dict[str, Any] | None = None,
     page: int = 1,
 ) -> dict[str, Any]:
-    """Everything the participant page shows; `forms` replaces a blank form with a
-    bound one that has errors. Shared with the care views, which re-render the page
-    (or a fragment of it) after a rejected write."""
+    """Everything the participant page shows: the header's facts, the timeline, and
+    every registered panel (`participants.record`), rendered. `forms` replaces a
+    blank form with a bound one that has errors."""
     m = request.membership
-    assert m is not None
     identifying = can_view_identifying(m)
     can_record = has_perm(m, "care.record")
-    record = selectors.participant_record(participant)
+    record_facts = selectors.participant_record(participant)
     forms = forms or {}
     ctx: dict[str, Any] = {
         "nav": "caseload",
@@ -146,51 +137,25 @@ def participant_context(
         "identifying": identifying,
         "can_record": can_record,
         "can_change": has_perm(m, "participant.change"),
-        "can_assign": has_perm(m, "care.assign"),
-        "record": record,
+        "record": record_facts,
         "timeline": selectors.participant_timeline(
             participant, page=page, per_page=TIMELINE_PAGE_SIZE
         ),
+        # The <details> section holding a rejected form starts open.
+        "open_section": next(
+            (getattr(f, "section", key) for key, f in forms.items()), ""
+        ),
     }
-    if can_record:
-        opens = record.open_enrolments
-        ctx["encounter_form"] = forms.get("encounter") or EncounterForm(
-            open_enrolments=opens
-        )
-        ctx["referral_form"] = forms.get("referral") or ReferralForm(
-            open_enrolments=opens
-        )
-        ctx["treatment_form"] = forms.get("treatment") or TreatmentStartForm(
-            referrals=record.all_referrals, open_enrolments=opens
-        )
-        ctx["enrolment_form"] = forms.get("enrolment") or EnrolmentForm(membership=m)
-        ctx["consent_form"] = forms.get("consent") or ConsentForm()
-        # One small form per open item; a bound one (with errors) replaces its blank.
-        bound = forms.get("item")
-        bound_key = getattr(bound, "item", None)
-        for r in record.referrals:
-            r.form = (  # type: ignore[attr-defined]
-                bound
-                if bound_key == ("r", r.pk)
-                else ReferralTransitionForm(referral=r)
-            )
-        for t in record.open_treatments:
-            t.form = (  # type: ignore[attr-defined]
-                bound if bound_key == ("t", t.pk) else TreatmentEndForm(episode=t)
-            )
-        for e in record.open_enrolments:
-            e.form = (  # type: ignore[attr-defined]
-                bound if bound_key == ("e", e.pk) else DischargeForm(enrolment=e)
-            )
-        for c in record.revocable_consents:
-            c.form = (  # type: ignore[attr-defined]
-                bound if bound_key == ("c", c.pk) else ConsentRevokeForm(consent=c)
-            )
-    if ctx["can_assign"]:
-        ctx["assignment_form"] = forms.get("assignment") or AssignmentForm(membership=m)
-    # The <details> section holding a rejected form starts open.
-    ctx["open_section"] = next(
-        (getattr(f, "section", key) for key, f in forms.items()), ""
+    ctx["panels"] = record.render_panels(
+        record.PanelRequest(
+            request=request,
+            participant=participant,
+            identifying=identifying,
+            can_record=can_record,
+            record=record_facts,
+            forms=forms,
+        ),
+        ctx,
     )
     return ctx
 

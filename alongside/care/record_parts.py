@@ -1,0 +1,194 @@
+"""What `care` contributes to the participant record: contacts, referral status
+changes and treatment on the timeline; the log-a-contact, referrals, treatment and
+assignment panels. Registered by `CareConfig.ready()`."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.db.models import Prefetch
+
+from alongside.care.forms import (
+    AssignmentForm,
+    EncounterForm,
+    ReferralForm,
+    ReferralTransitionForm,
+    TreatmentEndForm,
+    TreatmentStartForm,
+)
+from alongside.care.models import (
+    Encounter,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    Service,
+    Topic,
+    TreatmentEpisode,
+)
+from alongside.core.permissions import has_perm
+from alongside.participants.record import (
+    Panel,
+    PanelRequest,
+    TimelineSource,
+    register_panel,
+    register_timeline_source,
+)
+from alongside.participants.selectors import belonging_to, without_free_text
+
+
+def _labels(choices: Any, values: Any) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(v, v)) for v in values]
+
+
+def _encounter_labels(entry: Any) -> None:
+    entry.extra["topics"] = _labels(Topic, entry.obj.topics)
+    entry.extra["services"] = _labels(Service, entry.obj.services)
+
+
+def _status_changes(participant: Any) -> Any:
+    qs = ReferralStatusChange.objects.filter(
+        referral__participant=participant
+    ).select_related("referral", "changed_by")
+    if participant.is_deidentified:
+        qs = qs.defer("referral__note")  # never decrypt a note for such a viewer
+    return qs.order_by("-changed_on", "-changed_at", "-id")
+
+
+def _referrals(req: PanelRequest) -> list[Referral]:
+    return belonging_to(
+        req.participant,
+        without_free_text(
+            req.participant, Referral.objects.filter(participant=req.participant)
+        )
+        .select_related("program")
+        .prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=ReferralStatusChange.objects.order_by(
+                    "changed_on", "changed_at", "id"
+                ).select_related("changed_by"),
+                to_attr="history",
+            )
+        ),
+    )
+
+
+def log_contact_panel(req: PanelRequest) -> dict[str, Any] | None:
+    if not req.can_record:
+        return None
+    return {
+        "encounter_form": req.form(
+            "encounter", lambda: EncounterForm(open_enrolments=req.open_enrolments)
+        )
+    }
+
+
+def referrals_panel(req: PanelRequest) -> dict[str, Any]:
+    referrals = [r for r in _referrals(req) if r.status != ReferralStatus.CLOSED]
+    ctx: dict[str, Any] = {"referrals": referrals}
+    if req.can_record:
+        for r in referrals:
+            r.form = req.item_form(  # type: ignore[attr-defined]
+                "r", r, partial(ReferralTransitionForm, referral=r)
+            )
+        ctx["referral_form"] = req.form(
+            "referral", lambda: ReferralForm(open_enrolments=req.open_enrolments)
+        )
+    return ctx
+
+
+def treatment_panel(req: PanelRequest) -> dict[str, Any]:
+    episodes = belonging_to(
+        req.participant,
+        TreatmentEpisode.objects.filter(
+            participant=req.participant, ended_on__isnull=True
+        ).select_related("referral"),
+    )
+    ctx: dict[str, Any] = {"open_treatments": episodes}
+    if req.can_record:
+        for t in episodes:
+            t.form = req.item_form(  # type: ignore[attr-defined]
+                "t", t, partial(TreatmentEndForm, episode=t)
+            )
+        ctx["treatment_form"] = req.form(
+            "treatment",
+            lambda: TreatmentStartForm(
+                referrals=list(Referral.objects.filter(participant=req.participant)),
+                open_enrolments=req.open_enrolments,
+            ),
+        )
+    return ctx
+
+
+def assignment_panel(req: PanelRequest) -> dict[str, Any] | None:
+    if not has_perm(req.membership, "care.assign"):
+        return None
+    return {
+        "assignment_form": req.form(
+            "assignment", lambda: AssignmentForm(membership=req.membership)
+        )
+    }
+
+
+def register() -> None:
+    register_timeline_source(
+        TimelineSource(
+            kind="encounter",
+            rows=lambda p: (
+                Encounter.objects.filter(participant=p)
+                .select_related("peer", "program")
+                .order_by("-occurred_at", "-id")
+            ),
+            when="occurred_at",
+            stamp="occurred_at",
+            template="care/timeline/encounter.html",
+            decorate=_encounter_labels,
+        )
+    )
+    register_timeline_source(
+        TimelineSource(
+            kind="referral",
+            rows=_status_changes,
+            when="changed_on",
+            stamp="changed_at",
+            template="care/timeline/referral.html",
+        )
+    )
+    episodes = TreatmentEpisode.objects.all
+    register_timeline_source(
+        TimelineSource(
+            kind="treatment_start",
+            rows=lambda p: (
+                episodes()
+                .filter(participant=p)
+                .order_by("-started_on", "-recorded_at", "-id")
+            ),
+            when="started_on",
+            stamp="recorded_at",
+            template="care/timeline/treatment_start.html",
+        )
+    )
+    register_timeline_source(
+        TimelineSource(
+            kind="treatment_end",
+            rows=lambda p: (
+                episodes()
+                .filter(participant=p, ended_on__isnull=False)
+                .order_by("-ended_on", "-recorded_at", "-id")
+            ),
+            when="ended_on",
+            stamp="recorded_at",
+            template="care/timeline/treatment_end.html",
+        )
+    )
+    for panel in (
+        Panel(
+            "log-contact", "care/panels/log_contact.html", 10, log_contact_panel, "main"
+        ),
+        Panel("referrals", "care/panels/referrals.html", 10, referrals_panel),
+        Panel("treatment", "care/panels/treatment.html", 20, treatment_panel),
+        Panel("assignment", "care/panels/assignment.html", 50, assignment_panel),
+    ):
+        register_panel(panel)

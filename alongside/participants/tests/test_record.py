@@ -1,0 +1,88 @@
+"""The participant record's registry: apps' timeline sources and panels."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from alongside.participants import record, selectors
+from alongside.participants.policies import participant_get_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_app_registered_its_parts():
+    kinds = {s.kind for s in record.timeline_sources()}
+    assert kinds == {
+        "encounter",
+        "referral",
+        "treatment_start",
+        "treatment_end",
+        "enrolment",
+        "discharge",
+        "consent",
+        "revocation",
+    }
+    assert [(p.column, p.key) for p in record.panels()] == [
+        ("main", "log-contact"),
+        ("side", "referrals"),
+        ("side", "treatment"),
+        ("side", "enrolments"),
+        ("side", "consent"),
+        ("side", "assignment"),
+    ]
+
+
+def test_a_part_cannot_be_registered_twice():
+    source = record.timeline_sources()[0]
+    with pytest.raises(ValueError, match="twice"):
+        record.register_timeline_source(source)
+    with pytest.raises(ValueError, match="twice"):
+        record.register_panel(record.panels()[0])
+
+
+def test_a_panel_must_name_a_column():
+    with pytest.raises(ValueError, match="column"):
+        record.register_panel(
+            record.Panel("x", "x.html", 1, lambda req: {}, column="footer")
+        )
+
+
+def _panels(world, name):
+    membership = world.members[name]
+    request = RequestFactory().get("/")
+    request.user = membership.user
+    request.membership = membership
+    participant = participant_get_for_user(
+        membership, world.participant.external_id, "view"
+    )
+    req = record.PanelRequest(
+        request=request,  # type: ignore[arg-type]
+        participant=participant,
+        identifying=name != "eve",
+        can_record=name != "eve",
+        record=selectors.participant_record(participant),
+    )
+    return {p.key: p.build(req) for p in record.panels()}
+
+
+def test_panels_carry_the_open_items_and_their_forms(world):
+    built = _panels(world, "alice")
+    (referral,) = built["referrals"]["referrals"]
+    assert [h.to_status for h in referral.history] == ["made"]
+    assert referral.form is not None and "referral_form" in built["referrals"]
+    (episode,) = built["treatment"]["open_treatments"]
+    assert episode.form is not None
+    assert built["assignment"] is None  # a peer worker does not assign
+    assert "encounter_form" in built["log-contact"]
+
+
+def test_a_blind_role_gets_no_forms_and_no_notes(world):
+    built = _panels(world, "eve")
+    assert built["log-contact"] is None
+    assert "referral_form" not in built["referrals"]
+    assert all(r.note == "" for r in built["referrals"]["referrals"])
+
+
+def test_the_supervisor_gets_the_assignment_panel(world):
+    assert _panels(world, "sam")["assignment"]["assignment_form"] is not None
