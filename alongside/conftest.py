@@ -158,14 +158,13 @@ def world(db: None, calendar_case: CalendarCase) -> World:
 def row_counts() -> dict[str, int]:
     """Row counts of every table a write to participant data can touch."""
     from alongside.care.models import (
-        Assignment,
         Encounter,
         Referral,
         ReferralStatusChange,
         TreatmentEpisode,
     )
     from alongside.core.models import AuditEvent
-    from alongside.participants.models import Consent, Enrolment
+    from alongside.participants.models import Assignment, Consent, Enrolment
 
     models = (
         Participant,

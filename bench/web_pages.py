@@ -26,9 +26,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from alongside.care.models import Assignment  # noqa: E402
 from alongside.core.models import User  # noqa: E402
-from alongside.participants.models import Participant  # noqa: E402
+from alongside.participants.models import Assignment, Participant  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
 WARMUP = 5

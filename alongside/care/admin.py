@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from alongside.care.models import (
-    Assignment,
     Encounter,
     Referral,
     ReferralStatusChange,
@@ -18,13 +17,6 @@ from alongside.care.models import (
 )
 from alongside.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from alongside.participants.admin import PseudonymColumnMixin
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(PseudonymColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("participant_pseudonym", "peer", "started_at", "ended_at")
-    list_select_related = ("peer",)
-    search_fields = ("participant__pseudonym", "peer__username")
 
 
 @admin.register(Encounter)

@@ -24,8 +24,7 @@ from alongside.care.models import (
 )
 from alongside.core import clock
 from alongside.core.formtools import DateInput, DateTimeInput
-from alongside.core.models import Membership, Program, User
-from alongside.participants.forms import PeerChoiceField, peer_workers
+from alongside.core.models import Program
 from alongside.participants.models import Enrolment
 
 
@@ -174,12 +173,3 @@ class TreatmentEndForm(forms.Form):
         kwargs.setdefault("auto_id", f"treatment-{suffix}-%s")
         super().__init__(*args, **kwargs)
         self.fields["ended_on"].initial = clock.request_today
-
-
-class AssignmentForm(forms.Form):
-    peer = PeerChoiceField(label=_("Peer worker"), queryset=User.objects.none())
-
-    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "assignment-%s")
-        super().__init__(*args, **kwargs)
-        self.fields["peer"].queryset = peer_workers(membership)  # type: ignore[attr-defined]

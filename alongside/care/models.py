@@ -1,4 +1,4 @@
-"""Assignments, encounters, referrals (closed loop) and treatment episodes."""
+"""Encounters, referrals (closed loop) and treatment episodes."""
 
 from __future__ import annotations
 
@@ -11,31 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from alongside.core.crypto import EncryptedTextField
 from alongside.core.models import Program, User
 from alongside.participants.models import Participant
-
-
-class Assignment(models.Model):
-    """A participant's peer worker over a period; open while `ended_at` is empty."""
-
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="assignments"
-    )
-    peer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
-    started_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["-started_at"]
-        indexes = [
-            models.Index(fields=["peer", "ended_at"], name="assignment_peer_open"),
-            models.Index(
-                fields=["participant", "ended_at"], name="assignment_part_open"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.participant} ↔ {self.peer}"
 
 
 class EncounterType(models.TextChoices):

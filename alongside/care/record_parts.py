@@ -10,7 +10,6 @@ from typing import Any
 from django.db.models import Prefetch
 
 from alongside.care.forms import (
-    AssignmentForm,
     EncounterForm,
     ReferralForm,
     ReferralTransitionForm,
@@ -27,6 +26,7 @@ from alongside.care.models import (
     TreatmentEpisode,
 )
 from alongside.core.permissions import has_perm
+from alongside.participants.forms import AssignmentForm
 from alongside.participants.record import (
     Panel,
     PanelRequest,

@@ -16,7 +16,6 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from alongside.care import counters
 from alongside.care.models import (
     OPEN_REFERRAL_STATUSES,
-    Assignment,
     ProgramDailyCount,
     Referral,
     ReferralStatus,
@@ -25,7 +24,7 @@ from alongside.care.models import (
 from alongside.core import clock, reads
 from alongside.core.models import Membership, Program
 from alongside.participants.due import contact_due_q, organisation_programs
-from alongside.participants.models import Enrolment, Participant
+from alongside.participants.models import Assignment, Enrolment, Participant
 from alongside.participants.policies import (
     can_view_identifying,
     participants_visible_to,

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from alongside.care import counters
 from alongside.care.models import (
     REFERRAL_TRANSITIONS,
-    Assignment,
     Encounter,
     EncounterType,
     Modality,
@@ -32,7 +31,7 @@ from alongside.care.models import (
     TreatmentType,
 )
 from alongside.core import audit, clock
-from alongside.core.models import AuditEvent, Membership, Program, User
+from alongside.core.models import AuditEvent, Membership, Program
 from alongside.core.services import (
     close_period,
     field_error,
@@ -75,48 +74,6 @@ def _enrolled_program(participant: Participant, program: Program | None) -> Prog
             "program", _("The participant has no open enrolment; enrol them first.")
         )
     raise field_error("program", _("Choose the program this belongs to."))
-
-
-@transaction.atomic
-def assignment_create(
-    *, actor: Membership, participant: Participant, peer: User
-) -> Assignment:
-    """Make `peer` the participant's peer worker, ending any current assignment."""
-    if (
-        not Membership.objects.filter(
-            organisation_id=actor.organisation_id,
-            user=peer,
-            role="peer_worker",
-            is_active=True,
-        ).exists()
-        and peer.pk != actor.user_id
-    ):
-        raise field_error("peer", _("Choose a peer worker in your organisation."))
-    now = clock.now()
-    current = list(
-        Assignment.objects.select_for_update().filter(
-            participant=participant, ended_at__isnull=True
-        )
-    )
-    if any(a.peer_id == peer.pk for a in current):
-        raise field_error("peer", _("This peer worker is already assigned."))
-    for a in current:
-        a.ended_at = now
-        a.save(update_fields=["ended_at"])
-    assignment = Assignment.objects.create(
-        participant=participant, peer=peer, started_at=now, assigned_by=actor.user
-    )
-    audit.record_by(
-        actor,
-        action=AuditEvent.Action.CREATE,
-        target=assignment,
-        participant_id=participant.external_id,
-        changes={
-            "peer": str(peer.external_id),
-            "ended": [str(a.external_id) for a in current],
-        },
-    )
-    return assignment
 
 
 @transaction.atomic

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from alongside.care import services
 from alongside.care.forms import (
-    AssignmentForm,
     EncounterForm,
     ReferralForm,
     ReferralTransitionForm,
@@ -28,6 +27,8 @@ from alongside.care.models import Referral, TreatmentEpisode
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.participants import selectors
+from alongside.participants import services as participant_services
+from alongside.participants.forms import AssignmentForm
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import (
     can_view_identifying,
@@ -236,7 +237,7 @@ def assignment_create(request: MemberRequest, pid: str) -> HttpResponse:
         participant,
         form,
         key="assignment",
-        write=lambda data: services.assignment_create(
+        write=lambda data: participant_services.assignment_create(
             actor=m, participant=participant, peer=data["peer"]
         ),
         success=_("Peer worker assigned."),

@@ -41,7 +41,6 @@ from tqdm import tqdm
 
 from alongside.care.models import (
     REFERRAL_TRANSITIONS,
-    Assignment,
     Encounter,
     EncounterType,
     Modality,
@@ -60,6 +59,7 @@ from alongside.core import clock as core_clock
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.demo import names
 from alongside.participants.models import (
+    Assignment,
     Consent,
     Enrolment,
     Gender,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from alongside.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
+    Assignment,
     Consent,
     Enrolment,
     Participant,
@@ -85,3 +86,10 @@ class EnrolmentAdmin(PseudonymColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     list_filter = ("program", "discharge_reason")
     list_select_related = ("program", "site")
     search_fields = ("participant__pseudonym",)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(PseudonymColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("participant_pseudonym", "peer", "started_at", "ended_at")
+    list_select_related = ("peer",)
+    search_fields = ("participant__pseudonym", "peer__username")

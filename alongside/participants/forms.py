@@ -198,3 +198,12 @@ class DischargeForm(forms.Form):
         kwargs.setdefault("auto_id", f"discharge-{suffix}-%s")
         super().__init__(*args, **kwargs)
         self.fields["ended_on"].initial = clock.request_today
+
+
+class AssignmentForm(forms.Form):
+    peer = PeerChoiceField(label=_("Peer worker"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "assignment-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["peer"].queryset = peer_workers(membership)  # type: ignore[attr-defined]

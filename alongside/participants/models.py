@@ -257,3 +257,31 @@ class Enrolment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_on is None
+
+
+class Assignment(models.Model):
+    """A participant's peer worker over a period; open while `ended_at` is empty.
+
+    Here, beside the participant, because access is scoped by it: a peer worker sees
+    the participants assigned to them."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="assignments"
+    )
+    peer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["peer", "ended_at"], name="assignment_peer_open"),
+            models.Index(
+                fields=["participant", "ended_at"], name="assignment_part_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} ↔ {self.peer}"

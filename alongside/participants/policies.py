@@ -21,6 +21,7 @@ from alongside.core.models import Membership, Role
 from alongside.core.permissions import has_perm
 from alongside.participants.models import (
     WITHHELD_FIELDS,
+    Assignment,
     DeidentifiedParticipant,
     Enrolment,
     Participant,
@@ -44,8 +45,6 @@ def team_user_ids(membership: Membership) -> QuerySet[Membership, int]:
 
 
 def _assigned_to(user_ids: QuerySet[Membership, int] | list[int]) -> Exists:
-    from alongside.care.models import Assignment
-
     return Exists(
         Assignment.objects.filter(
             participant_id=OuterRef("pk"), peer_id__in=user_ids, ended_at__isnull=True

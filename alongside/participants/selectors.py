@@ -44,6 +44,7 @@ from alongside.participants import record
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
+    Assignment,
     Consent,
     DeidentifiedParticipant,
     Enrolment,
@@ -363,8 +364,6 @@ def without_free_text(participant: Participant, queryset: QuerySet[R]) -> QueryS
 def participant_record(participant: Participant) -> ParticipantRecord:
     """The header's facts: enrolments, consent and the assigned peer (3 queries).
     Other apps' parts of the record are panels (`participants.record`)."""
-    from alongside.care.models import Assignment
-
     reads.note_record(participant)
     today = clock.today(participant.organisation)
     enrolments = belonging_to(

@@ -20,6 +20,7 @@ from alongside.core.services import (
 )
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
+    Assignment,
     Consent,
     Enrolment,
     Participant,
@@ -77,8 +78,6 @@ def participant_create(
     A peer worker who registers someone becomes their peer unless `assign_to` says
     otherwise.
     """
-    from alongside.care.services import assignment_create
-
     if not given_name.strip():
         raise field_error("given_name", _("Enter the name the person uses."))
     require_not_future("date_of_birth", date_of_birth, actor.organisation)
@@ -286,3 +285,45 @@ def enrolment_discharge(
         already_ended=_("This enrolment has already ended."),
         choose_reason=_("Choose a discharge reason."),
     )
+
+
+@transaction.atomic
+def assignment_create(
+    *, actor: Membership, participant: Participant, peer: User
+) -> Assignment:
+    """Make `peer` the participant's peer worker, ending any current assignment."""
+    if (
+        not Membership.objects.filter(
+            organisation_id=actor.organisation_id,
+            user=peer,
+            role="peer_worker",
+            is_active=True,
+        ).exists()
+        and peer.pk != actor.user_id
+    ):
+        raise field_error("peer", _("Choose a peer worker in your organisation."))
+    now = clock.now()
+    current = list(
+        Assignment.objects.select_for_update().filter(
+            participant=participant, ended_at__isnull=True
+        )
+    )
+    if any(a.peer_id == peer.pk for a in current):
+        raise field_error("peer", _("This peer worker is already assigned."))
+    for a in current:
+        a.ended_at = now
+        a.save(update_fields=["ended_at"])
+    assignment = Assignment.objects.create(
+        participant=participant, peer=peer, started_at=now, assigned_by=actor.user
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.CREATE,
+        target=assignment,
+        participant_id=participant.external_id,
+        changes={
+            "peer": str(peer.external_id),
+            "ended": [str(a.external_id) for a in current],
+        },
+    )
+    return assignment

@@ -22,11 +22,10 @@ from django.db.models import (
 )
 from django.utils.translation import get_language_info
 
-from alongside.care.models import Assignment
 from alongside.core import clock, reads
 from alongside.core.models import Membership, Organisation, User
 from alongside.participants.due import contact_due_q, organisation_programs
-from alongside.participants.models import Participant
+from alongside.participants.models import Assignment, Participant
 from alongside.participants.policies import participants_visible_to
 from alongside.workforce.models import LivedExperience, PeerProfile
 from alongside.workforce.policies import team_members_visible_to

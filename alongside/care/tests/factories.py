@@ -8,7 +8,6 @@ import factory
 from django.utils import timezone
 
 from alongside.care.models import (
-    Assignment,
     Encounter,
     Referral,
     ReferralStatusChange,
@@ -20,6 +19,7 @@ from alongside.core.tests.factories import (
     UserFactory,
     days_before_today,
 )
+from alongside.participants.models import Assignment
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -13,7 +13,6 @@ from django.utils import timezone
 from alongside.care import services
 from alongside.care.models import (
     REFERRAL_TRANSITIONS,
-    Assignment,
     Encounter,
     Referral,
     ReferralStatus,
@@ -24,7 +23,8 @@ from alongside.care.tests.factories import ReferralFactory, TreatmentEpisodeFact
 from alongside.core.audit import MASK
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
-from alongside.participants.models import Participant
+from alongside.participants import services as participant_services
+from alongside.participants.models import Assignment, Participant
 
 # Date-sensitive: `make test` also runs it at every calendar-splitting instant.
 pytestmark = pytest.mark.calendar
@@ -52,7 +52,7 @@ def assert_refused(counts, field: str, call) -> None:  # type: ignore[no-untyped
 def test_assignment_create_ends_the_previous_assignment(world, counts):
     old = Assignment.objects.get(participant=world.participant, ended_at__isnull=True)
     before = counts()
-    new = services.assignment_create(
+    new = participant_services.assignment_create(
         actor=world.members["sam"],
         participant=world.participant,
         peer=world.user("bob"),
@@ -77,7 +77,7 @@ def test_assignment_create_refuses_bad_peer(world, counts, peer):
     assert_refused(
         counts,
         "peer",
-        lambda: services.assignment_create(
+        lambda: participant_services.assignment_create(
             actor=world.members["sam"],
             participant=world.participant,
             peer=world.user(peer),

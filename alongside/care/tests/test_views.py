@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from alongside.care.models import (
-    Assignment,
     Encounter,
     Referral,
     ReferralStatusChange,
@@ -16,6 +15,7 @@ from alongside.care.tests.factories import ReferralFactory, TreatmentEpisodeFact
 from alongside.core import clock
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants.models import Assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -407,7 +407,7 @@ def test_program_manager_assigns_another_peer(world):
     current = Assignment.objects.get(participant=world.participant, ended_at=None)
     assert current.peer == world.user("bob")
     assert AuditEvent.objects.filter(
-        action="create", target_type="care.assignment"
+        action="create", target_type="participants.assignment"
     ).exists()
 
 

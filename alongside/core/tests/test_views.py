@@ -316,7 +316,7 @@ def superuser_client(world):
         "participants/participant",
         "participants/consent",
         "participants/enrolment",
-        "care/assignment",
+        "participants/assignment",
         "care/encounter",
         "care/referral",
         "care/treatmentepisode",

@@ -15,7 +15,6 @@ from django.db.models import Count, Max
 from alongside.care.models import (
     OPEN_REFERRAL_STATUSES,
     REFERRAL_TRANSITIONS,
-    Assignment,
     Encounter,
     Referral,
     ReferralStatus,
@@ -32,7 +31,7 @@ from alongside.demo.generator import (
     SCALES,
     build,
 )
-from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.participants.models import Assignment, Consent, Enrolment, Participant
 
 NOW = datetime(2026, 6, 15, 16, 30, tzinfo=UTC)
 

@@ -8,7 +8,6 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from alongside.care.models import Assignment
 from alongside.care.tests.factories import AssignmentFactory
 from alongside.core.models import Role
 from alongside.core.tests.factories import (
@@ -17,6 +16,7 @@ from alongside.core.tests.factories import (
     ParticipantFactory,
     ProgramFactory,
 )
+from alongside.participants.models import Assignment
 from alongside.participants.policies import (
     can_view_identifying,
     participant_get_for_user,

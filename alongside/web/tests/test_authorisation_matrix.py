@@ -22,12 +22,11 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
-from alongside.care.forms import AssignmentForm
-from alongside.care.models import Assignment, Referral, TreatmentEpisode
+from alongside.care.models import Referral, TreatmentEpisode
 from alongside.conftest import World, row_counts
 from alongside.core import clock
-from alongside.participants.forms import EnrolmentForm
-from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.participants.forms import AssignmentForm, EnrolmentForm
+from alongside.participants.models import Assignment, Consent, Enrolment, Participant
 
 PERSONAS = (None, "oscar", "bob", "alice", "sam", "maria", "eve", "ada")
 # What the world's participant looks like in plain text: never in a body the persona
