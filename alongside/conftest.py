@@ -181,7 +181,7 @@ def row_counts() -> dict[str, int]:
     # Program counters are updated in place, so their total matters, not their rows.
     from django.db.models import Sum
 
-    from alongside.care.models import ProgramDailyCount
+    from alongside.core.models import ProgramDailyCount
 
     out["ProgramDailyCount"] = ProgramDailyCount.objects.count()
     out["ProgramDailyCount.total"] = (

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "alongside.participants",
     "alongside.workforce",
     "alongside.care",
+    "alongside.reporting",
     "alongside.web",
     "alongside.demo",
 ]

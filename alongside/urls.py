@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("alongside.core.urls")),
     path("", include("alongside.care.urls")),
+    path("", include("alongside.reporting.urls")),
     path("participants/", include("alongside.participants.urls")),
     path("team/", include("alongside.workforce.urls")),
     path("django-admin/", admin.site.urls),

@@ -99,7 +99,7 @@ def main() -> None:
             ),
         ),
         ("team (supervisor)", supervisor, reverse("workforce:team")),
-        ("program overview", manager, reverse("care:overview")),
+        ("program overview", manager, reverse("reporting:overview")),
     ]
     results: list[tuple[str, int, float, float]] = []
     for name, client, url in pages:

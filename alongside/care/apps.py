@@ -6,6 +6,7 @@ class CareConfig(AppConfig):
     label = "care"
 
     def ready(self) -> None:
-        from alongside.care import record_parts
+        from alongside.care import counters, record_parts
 
+        counters.register()
         record_parts.register()

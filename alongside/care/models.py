@@ -263,32 +263,3 @@ class TreatmentEpisode(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_on is None
-
-
-class ProgramDailyCount(models.Model):
-    """A running count per program, day and metric, for the program overview.
-
-    Counting a month of contacts across a large program on every page view does not
-    stay fast, so the services that write contacts, enrolments and referrals add to these
-    counters in the same transaction. `alongside rebuild_counts` recomputes them all from
-    the records (the demo builder and tests use it; it is also the repair tool).
-
-    Metrics: `contacts` and `naloxone` by the contact's day in the organisation's time
-    zone; `enrolments` by start date; `referrals:<status>` (current status) and
-    `referrals_connected` (ever reached connected) by the day the referral was made.
-    """
-
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    metric = models.CharField(max_length=32)
-    value = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["program", "metric", "day"], name="program_daily_count_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.program_id} {self.day} {self.metric}={self.value}"

@@ -1,4 +1,4 @@
-"""Writes for assignments, encounters, referrals and treatment episodes.
+"""Writes for encounters, referrals and treatment episodes.
 
 Each service is one transaction with its audit record. Views, forms and the demo
 builder's callers never save these models directly.
@@ -31,6 +31,7 @@ from alongside.care.models import (
     TreatmentType,
 )
 from alongside.core import audit, clock
+from alongside.core.counters import bump
 from alongside.core.models import AuditEvent, Membership, Program
 from alongside.core.services import (
     close_period,
@@ -111,10 +112,10 @@ def encounter_create(
         services=_choices("services", services, Service.values),
         note=note.strip(),
     )
-    day = counters.local_day(occurred_at, actor.organisation)
-    counters.bump(encounter.program_id, day, counters.CONTACTS)
+    day = clock.local_day(occurred_at, actor.organisation)
+    bump(encounter.program_id, day, counters.CONTACTS)
     if Service.NALOXONE in encounter.services:
-        counters.bump(encounter.program_id, day, counters.NALOXONE)
+        bump(encounter.program_id, day, counters.NALOXONE)
     # Only ever move forward: a late entry for an old contact must not hide a newer one.
     Participant.objects.filter(pk=participant.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
@@ -179,7 +180,7 @@ def referral_create(
         changed_on=made_on,
         changed_by=actor.user,
     )
-    counters.bump(
+    bump(
         referral.program_id,
         made_on,
         counters.referral_status_metric(ReferralStatus.MADE),
@@ -238,16 +239,16 @@ def referral_transition(
     referral.status_changed_at = clock.now()
     referral.follow_up_on = follow_up_on
     referral.save(update_fields=["status", "status_changed_at", "follow_up_on"])
-    counters.bump(
+    bump(
         referral.program_id, referral.made_on, counters.referral_status_metric(old), -1
     )
-    counters.bump(
+    bump(
         referral.program_id,
         referral.made_on,
         counters.referral_status_metric(to_status),
     )
     if to_status == ReferralStatus.CONNECTED:
-        counters.bump(referral.program_id, referral.made_on, counters.CONNECTED)
+        bump(referral.program_id, referral.made_on, counters.CONNECTED)
     audit.record_by(
         actor,
         action=AuditEvent.Action.UPDATE,

@@ -8,7 +8,6 @@ app_name = "care"
 urlpatterns = [
     # Dashboards (dashboard_views.py)
     path("today/", dashboard_views.today, name="today"),
-    path("programs/", dashboard_views.program_overview, name="overview"),
     # Recording care for one participant (views.py)
     path(
         "participants/<uuid:pid>/encounters/new/",

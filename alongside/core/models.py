@@ -173,3 +173,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("audit events are append-only")
+
+
+class ProgramDailyCount(models.Model):
+    """A running count per program, day and metric, for the program overview.
+
+    Counting a month of contacts across a large program on every page view does not
+    stay fast, so the services that write contacts, enrolments and referrals add to these
+    counters in the same transaction (`core.counters.bump`). Each metric is registered
+    by the app that owns its records, with the query that rebuilds it
+    (`core.counters.register_metric`); `alongside rebuild_counts` recomputes them all
+    (the demo builder and tests use it; it is also the repair tool).
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    metric = models.CharField(max_length=32)
+    value = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "metric", "day"], name="program_daily_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.day} {self.metric}={self.value}"

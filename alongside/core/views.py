@@ -38,7 +38,7 @@ _HOME_PAGES = (
     ("care.record", "care:today"),
     ("participant.view", "participants:caseload"),
     ("team.view", "workforce:team"),
-    ("program.overview", "care:overview"),
+    ("program.overview", "reporting:overview"),
     ("audit.view", "core:audit"),
 )
 

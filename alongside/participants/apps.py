@@ -6,6 +6,7 @@ class ParticipantsConfig(AppConfig):
     label = "participants"
 
     def ready(self) -> None:
-        from alongside.participants import record_parts
+        from alongside.participants import counters, record_parts
 
+        counters.register()
         record_parts.register()

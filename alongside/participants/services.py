@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from alongside.core import audit, clock
+from alongside.core.counters import bump
 from alongside.core.crypto import blind_index
 from alongside.core.models import AuditEvent, Membership, Program, Site, User
 from alongside.core.services import (
@@ -18,6 +19,7 @@ from alongside.core.services import (
     require_not_future,
     require_order,
 )
+from alongside.participants.counters import ENROLMENTS
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Assignment,
@@ -257,9 +259,7 @@ def enrolment_create(
         started_on=started_on,
         recorded_by=actor.user,
     )
-    from alongside.care import counters
-
-    counters.bump(program.pk, started_on, counters.ENROLMENTS)
+    bump(program.pk, started_on, ENROLMENTS)
     audit.record_by(
         actor,
         action=AuditEvent.Action.CREATE,

@@ -125,7 +125,7 @@ def test_login_ignores_an_offsite_next_url(world):
         ("sam", "care:today"),
         ("maria", "care:today"),
         ("eve", "participants:caseload"),
-        ("ada", "care:overview"),
+        ("ada", "reporting:overview"),
     ],
 )
 def test_home_sends_each_role_to_its_first_page(world, name, target):

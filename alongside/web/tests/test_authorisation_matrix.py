@@ -188,7 +188,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "peer-caseload": Endpoint(
         lambda w: reverse("workforce:peer-caseload", args=[w.user("alice").external_id])
     ),
-    "overview": Endpoint(lambda w: reverse("care:overview")),
+    "overview": Endpoint(lambda w: reverse("reporting:overview")),
     "audit": Endpoint(lambda w: reverse("core:audit"), prepare=_write_audited_changes),
     "edit": Endpoint(
         lambda w: reverse("participants:edit", args=[_pid(w)]),

@@ -133,11 +133,11 @@ PAGES = [
         ),
         add_participants,
     ),
-    ("overview", "maria", lambda w: reverse("care:overview"), add_participants),
+    ("overview", "maria", lambda w: reverse("reporting:overview"), add_participants),
     (
         "overview-suppressed",
         "eve",
-        lambda w: reverse("care:overview"),
+        lambda w: reverse("reporting:overview"),
         add_participants,
     ),
     (

@@ -123,7 +123,7 @@ def test_program_manager_sees_the_overview(
 ) -> None:
     page = new_page()
     sign_in(page, "maria")
-    response = page.goto(reverse("care:overview"))
+    response = page.goto(reverse("reporting:overview"))
     assert response is not None and response.status == 200
     assert "ED Coaching" in page.content()
     screenshot(page, "overview")

@@ -9,7 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from alongside.care import counters, services
-from alongside.care.models import ProgramDailyCount, ReferralStatus
+from alongside.care.models import ReferralStatus
+from alongside.core import clock
+from alongside.core import counters as core_counters
+from alongside.core.models import ProgramDailyCount
 from alongside.participants import services as participant_services
 
 # Date-sensitive: `make test` also runs it at every calendar-splitting instant.
@@ -26,7 +29,7 @@ def _snapshot() -> dict[tuple[int, dt.date, str], int]:
 
 def test_services_keep_counters_equal_to_a_rebuild(world):
     alice = world.members["alice"]
-    counters.rebuild_counts()  # the world was built with factories
+    core_counters.rebuild_counts()  # the world was built with factories
     p = world.participant
     services.encounter_create(
         actor=alice,
@@ -63,9 +66,16 @@ def test_services_keep_counters_equal_to_a_rebuild(world):
         given_name="Nia",
     )
     kept = _snapshot()
-    counters.rebuild_counts()
-    assert kept == _snapshot()
-    today = counters.local_day(timezone.now(), world.org)
+    core_counters.rebuild_counts()
+    rebuilt = _snapshot()
+    # Metric by metric: what the services kept equals a rebuild from the records, and
+    # the scenario exercised every registered metric.
+    for metric in core_counters.metrics():
+        mine = {k: v for k, v in kept.items() if metric.covers(k[2])}
+        assert mine, f"no write in this test counted {metric.name}"
+        assert mine == {k: v for k, v in rebuilt.items() if metric.covers(k[2])}
+    assert kept == rebuilt
+    today = clock.local_day(timezone.now(), world.org)
     assert kept[(world.program.pk, today, counters.NALOXONE)] == 1
     made_on = referral.made_on
     assert kept[(world.program.pk, made_on, counters.CONNECTED)] == 1
@@ -76,7 +86,7 @@ def test_services_keep_counters_equal_to_a_rebuild(world):
 
 
 def test_a_rejected_write_changes_no_counter(world):
-    counters.rebuild_counts()
+    core_counters.rebuild_counts()
     before = _snapshot()
     with pytest.raises(ValidationError):
         services.encounter_create(
@@ -87,3 +97,21 @@ def test_a_rejected_write_changes_no_counter(world):
             modality="in_person",
         )
     assert _snapshot() == before
+
+
+def test_every_counter_belongs_to_a_registered_metric(world):
+    core_counters.rebuild_counts()
+    names = set(ProgramDailyCount.objects.values_list("metric", flat=True))
+    assert names
+    for name in names:
+        assert core_counters.metric_for(name)
+
+
+def test_bumping_an_unregistered_metric_is_refused(world):
+    with pytest.raises(KeyError, match="no registered metric"):
+        core_counters.bump(world.program.pk, world.today(), "contacs")
+
+
+def test_a_metric_cannot_be_registered_twice():
+    with pytest.raises(ValueError, match="twice"):
+        core_counters.register_metric(core_counters.metrics()[0])

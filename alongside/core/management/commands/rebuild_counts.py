@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from alongside.care.counters import rebuild_counts
+from alongside.core.counters import rebuild_counts
 
 
 class Command(BaseCommand):
