@@ -156,33 +156,21 @@ def world(db: None, calendar_case: CalendarCase) -> World:
 
 
 def row_counts() -> dict[str, int]:
-    """Row counts of every table a write to participant data can touch."""
-    from alongside.care.models import (
-        Encounter,
-        Referral,
-        ReferralStatusChange,
-        TreatmentEpisode,
-    )
-    from alongside.core.models import AuditEvent
-    from alongside.participants.models import Assignment, Consent, Enrolment
-
-    models = (
-        Participant,
-        Consent,
-        Enrolment,
-        Assignment,
-        Encounter,
-        Referral,
-        ReferralStatusChange,
-        TreatmentEpisode,
-        AuditEvent,
-    )
-    out = {m.__name__: m.objects.count() for m in models}
-    # Program counters are updated in place, so their total matters, not their rows.
+    """Row counts of every table of Alongside's own apps (built from the installed
+    models, so a new app's tables are covered without editing this), and the total of
+    the program counters, which are updated in place."""
+    from django.apps import apps
     from django.db.models import Sum
 
     from alongside.core.models import ProgramDailyCount
 
+    out = {
+        model.__name__: model._default_manager.count()
+        for model in apps.get_models()
+        if model.__module__.startswith("alongside.")
+        and not model._meta.proxy
+        and model is not ProgramDailyCount
+    }
     out["ProgramDailyCount"] = ProgramDailyCount.objects.count()
     out["ProgramDailyCount.total"] = (
         ProgramDailyCount.objects.aggregate(total=Sum("value"))["total"] or 0
