@@ -7,7 +7,17 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from alongside.care.forms import (
     EncounterForm,
@@ -17,6 +27,7 @@ from alongside.care.forms import (
     TreatmentStartForm,
 )
 from alongside.care.models import (
+    OPEN_REFERRAL_STATUSES,
     Encounter,
     Referral,
     ReferralStatus,
@@ -28,9 +39,11 @@ from alongside.care.models import (
 from alongside.core.permissions import has_perm
 from alongside.participants.forms import AssignmentForm
 from alongside.participants.record import (
+    CaseloadColumn,
     Panel,
     PanelRequest,
     TimelineSource,
+    register_caseload_column,
     register_panel,
     register_timeline_source,
 )
@@ -132,7 +145,54 @@ def assignment_panel(req: PanelRequest) -> dict[str, Any] | None:
     }
 
 
+def _open_referrals() -> dict[str, Any]:
+    open_referrals = (
+        Referral.objects.filter(
+            participant_id=OuterRef("pk"), status__in=OPEN_REFERRAL_STATUSES
+        )
+        .order_by()
+        .values("participant_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return {
+        "open_referrals": Coalesce(
+            Subquery(open_referrals, output_field=IntegerField()), Value(0)
+        )
+    }
+
+
+def _in_treatment() -> dict[str, Any]:
+    return {
+        "in_treatment": Exists(
+            TreatmentEpisode.objects.filter(
+                participant_id=OuterRef("pk"), ended_on__isnull=True
+            )
+        )
+    }
+
+
 def register() -> None:
+    register_caseload_column(
+        CaseloadColumn(
+            key="referrals",
+            header=_("Open referrals"),
+            annotations=_open_referrals,
+            template="care/caseload/open_referrals.html",
+            order=10,
+            sort_label=_("Open referrals"),
+            sort_by=("-open_referrals", "pseudonym"),
+        )
+    )
+    register_caseload_column(
+        CaseloadColumn(
+            key="in_treatment",
+            header=_("In treatment"),
+            annotations=_in_treatment,
+            template="care/caseload/in_treatment.html",
+            order=20,
+        )
+    )
     register_timeline_source(
         TimelineSource(
             kind="encounter",

@@ -13,6 +13,9 @@ without editing `participants` (see docs/architecture.md, "Adding an app").
   built by the panel itself, so nothing is built for a panel that is not shown, and a
   bound form with errors reaches it through `PanelRequest.forms`.
 
+- A **caseload column** adds annotations to the caseload query, a header, a cell
+  template and optionally a sort (`CaseloadColumn`).
+
 Panels are rendered in Python (`render_panels`), so a single panel can be returned on
 its own later (htmx) without the page.
 """
@@ -83,8 +86,35 @@ class Panel:
     column: str = "side"  # "main": above the timeline; "side": beside it
 
 
+@dataclass(frozen=True)
+class CaseloadColumn:
+    """A column an app adds to the caseload table: annotations on the participant
+    queryset (expressions over `OuterRef("pk")`, built per query), a header, the
+    template of one cell (it gets `p`, the annotated participant) and optionally a
+    sort the caseload offers."""
+
+    key: str
+    header: Any  # a lazily translated string
+    annotations: Callable[[], dict[str, Any]]
+    template: str
+    order: int
+    sort_label: Any = None  # offered as sort `key` when set
+    sort_by: tuple[str, ...] = ()
+
+
 _timeline: dict[str, TimelineSource] = {}
 _panels: dict[str, Panel] = {}
+_columns: dict[str, CaseloadColumn] = {}
+
+
+def register_caseload_column(column: CaseloadColumn) -> None:
+    if column.key in _columns:
+        raise ValueError(f"caseload column {column.key!r} is registered twice")
+    _columns[column.key] = column
+
+
+def caseload_columns() -> list[CaseloadColumn]:
+    return sorted(_columns.values(), key=lambda c: (c.order, c.key))
 
 
 def register_timeline_source(source: TimelineSource) -> None:

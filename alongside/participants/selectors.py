@@ -16,11 +16,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     BooleanField,
-    Count,
-    Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     Model,
     OuterRef,
     Q,
@@ -28,14 +25,8 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from alongside.care.models import (
-    OPEN_REFERRAL_STATUSES,
-    Referral,
-    TreatmentEpisode,
-)
 from alongside.core import clock, crypto, reads
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Membership, Organisation
@@ -59,10 +50,18 @@ from alongside.participants.policies import (
 
 M = TypeVar("M", bound=Model)
 
-CASELOAD_SORTS = ("last_contact", "pseudonym", "referrals", "name")
+# Built-in sorts; apps' caseload columns add theirs (participants.record).
+CASELOAD_SORTS = ("last_contact", "pseudonym", "name")
 # Sorting by name means decrypting every name, so only small caseloads get it.
 NAME_SORT_LIMIT = 500
 _PSEUDONYM_LIKE = re.compile(r"^P-?[A-Z0-9]*$", re.IGNORECASE)
+
+
+def caseload_sorts() -> tuple[str, ...]:
+    """Every sort the caseload accepts: the built-in ones and the columns'."""
+    return CASELOAD_SORTS + tuple(
+        c.key for c in record.caseload_columns() if c.sort_label is not None
+    )
 
 
 def caseload(
@@ -70,36 +69,25 @@ def caseload(
 ) -> QuerySet[Participant]:
     """The participants `membership` may see, annotated for the caseload table.
 
-    Annotations: `open_referrals` (count), `in_treatment` (an open treatment episode),
-    `program_name` (of the newest open enrolment) and `is_due` (due a contact, by the
-    rule in `participants.due`, shared with Today and the team pages). A search
-    matches a pseudonym prefix, or — for those who may see names — every word of the
-    name through the blind index. `sort` is one of "last_contact" (oldest first,
-    never-contacted first), "pseudonym" or "referrals"; "name" is sorted in Python by
-    the caller (`sort_by_name`), so here it falls back to pseudonym order.
+    Annotations: `program_name` (of the newest open enrolment), `is_due` (due a
+    contact, by the rule in `participants.due`, shared with Today and the team
+    pages), and those of every registered caseload column (`participants.record`;
+    care adds `open_referrals` and `in_treatment`). A search matches a pseudonym
+    prefix, or — for those who may see names — every word of the name through the
+    blind index. `sort` is "last_contact" (oldest first, never-contacted first),
+    "pseudonym", or a column's sort key; "name" is sorted in Python by the caller
+    (`sort_by_name`), so here it falls back to pseudonym order.
     """
     identifying = can_view_identifying(membership)
     open_enrolment = Enrolment.objects.filter(
         participant_id=OuterRef("pk"), ended_on__isnull=True
     ).order_by("-started_on", "-id")
-    open_referrals = (
-        Referral.objects.filter(
-            participant_id=OuterRef("pk"), status__in=OPEN_REFERRAL_STATUSES
-        )
-        .order_by()
-        .values("participant_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    columns = record.caseload_columns()
+    extra: dict[str, Any] = {}
+    for column in columns:
+        extra.update(column.annotations())
     qs = participants_visible_to(membership).annotate(
-        open_referrals=Coalesce(
-            Subquery(open_referrals, output_field=IntegerField()), Value(0)
-        ),
-        in_treatment=Exists(
-            TreatmentEpisode.objects.filter(
-                participant_id=OuterRef("pk"), ended_on__isnull=True
-            )
-        ),
+        **extra,
         program_name=Subquery(open_enrolment.values("program__name")[:1]),
         is_due=_is_due(membership),
     )
@@ -112,8 +100,9 @@ def caseload(
         qs = qs.filter(_search_filter(search, identifying))
     if sort == "pseudonym" or sort == "name":
         return qs.order_by("pseudonym")
-    if sort == "referrals":
-        return qs.order_by("-open_referrals", "pseudonym")
+    for column in columns:
+        if column.sort_label is not None and sort == column.key:
+            return qs.order_by(*column.sort_by)
     return qs.order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
 
 

@@ -59,7 +59,7 @@ def caseload(request: MemberRequest) -> HttpResponse:
     identifying = can_view_identifying(m)
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "last_contact")
-    if sort not in selectors.CASELOAD_SORTS or (sort == "name" and not identifying):
+    if sort not in selectors.caseload_sorts() or (sort == "name" and not identifying):
         sort = "last_contact"
     qs = selectors.caseload(m, search=search, sort=sort)
     paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
@@ -92,6 +92,7 @@ def caseload(request: MemberRequest) -> HttpResponse:
             "search": search,
             "sort": sort,
             "sorts": _sort_options(name_sort_available),
+            "columns": record.caseload_columns(),
             "name_sort_note": identifying and not name_sort_available,
             "name_sort_limit": selectors.NAME_SORT_LIMIT,
             "identifying": identifying,
@@ -106,7 +107,11 @@ def _sort_options(with_name: bool) -> list[tuple[str, str]]:
     options = [
         ("last_contact", _("Last contact (oldest first)")),
         ("pseudonym", _("Participant id")),
-        ("referrals", _("Open referrals")),
+    ]
+    options += [
+        (c.key, str(c.sort_label))
+        for c in record.caseload_columns()
+        if c.sort_label is not None
     ]
     if with_name:
         options.append(("name", _("Name")))

@@ -86,3 +86,11 @@ def test_a_blind_role_gets_no_forms_and_no_notes(world):
 
 def test_the_supervisor_gets_the_assignment_panel(world):
     assert _panels(world, "sam")["assignment"]["assignment_form"] is not None
+
+
+def test_care_adds_its_caseload_columns_and_sort():
+    columns = record.caseload_columns()
+    assert [c.key for c in columns] == ["referrals", "in_treatment"]
+    assert "referrals" in selectors.caseload_sorts()
+    with pytest.raises(ValueError, match="twice"):
+        record.register_caseload_column(columns[0])
