@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core.crypto import EncryptedTextField
-from alongside.core.models import Program, User
+from alongside.core.models import ExternalIdModel, Program, User
 from alongside.participants.models import Participant
 
 
@@ -51,10 +49,9 @@ class Service(models.TextChoices):
     PHONE = "phone", _("Phone or minutes")
 
 
-class Encounter(models.Model):
+class Encounter(ExternalIdModel):
     """One contact between a peer worker and a participant."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="encounters"
     )
@@ -134,10 +131,9 @@ OPEN_REFERRAL_STATUSES = (
 )
 
 
-class Referral(models.Model):
+class Referral(ExternalIdModel):
     """A referral to a service, followed until the loop is closed."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="referrals"
     )
@@ -178,10 +174,9 @@ class Referral(models.Model):
         return REFERRAL_TRANSITIONS[self.status]
 
 
-class ReferralStatusChange(models.Model):
+class ReferralStatusChange(ExternalIdModel):
     """Every change of a referral's status, with its date and who made it."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     referral = models.ForeignKey(
         Referral, on_delete=models.PROTECT, related_name="status_changes"
     )
@@ -220,10 +215,9 @@ class TreatmentEndReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class TreatmentEpisode(models.Model):
+class TreatmentEpisode(ExternalIdModel):
     """A period of treatment: the basis of retention figures."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="treatment_episodes"
     )

@@ -10,10 +10,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Organisation(models.Model):
-    """A tenant: one provider organisation. No participant data crosses organisations."""
+class ExternalIdModel(models.Model):
+    """The base of every model whose rows leave the database: `external_id` (a UUID)
+    is what URLs, forms, the audit log and the API use; integer keys never leave."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Organisation(ExternalIdModel):
+    """A tenant: one provider organisation. No participant data crosses organisations."""
+
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
@@ -28,10 +37,9 @@ class Organisation(models.Model):
         return self.name
 
 
-class Program(models.Model):
+class Program(ExternalIdModel):
     """A peer-support program within an organisation (e.g. ED recovery coaching)."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="programs"
     )
@@ -56,10 +64,9 @@ class Program(models.Model):
         return self.name
 
 
-class Site(models.Model):
+class Site(ExternalIdModel):
     """A place a program works from (an emergency department, a drop-in centre)."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="sites")
     name = models.CharField(_("name"), max_length=200)
 
@@ -87,13 +94,12 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-class Membership(models.Model):
+class Membership(ExternalIdModel):
     """A user's role in one organisation, scoped to the programs it covers.
 
     A supervisor's team is the peer workers whose membership names them as supervisor.
     """
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="memberships"
@@ -122,7 +128,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} @ {self.organisation}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ExternalIdModel):
     """Append-only record of every view, creation and change of participant data.
 
     Rows are never updated or deleted (enforced here and, on PostgreSQL, by a trigger).
@@ -139,7 +145,6 @@ class AuditEvent(models.Model):
         LOGOUT = "logout", _("signed out")
         LOGIN_FAILED = "login_failed", _("failed sign-in")
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, related_name="+"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any, Generic, TypeVar, overload
 
 from django.db import models
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
-from alongside.core.models import Organisation, Program, Site, User
+from alongside.core.models import ExternalIdModel, Organisation, Program, Site, User
 
 # Fields that identify a person: encrypted at rest, masked in the audit log, hidden
 # from evaluators.
@@ -49,10 +48,9 @@ class Gender(models.TextChoices):
     UNDISCLOSED = "undisclosed", _("Prefers not to say")
 
 
-class Participant(models.Model):
+class Participant(ExternalIdModel):
     """A person supported by a program. Identified in the system by a pseudonym."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="participants"
     )
@@ -165,14 +163,13 @@ class DeidentifiedParticipant(Participant):
         raise PermissionError("a de-identified participant cannot be deleted")
 
 
-class Consent(models.Model):
+class Consent(ExternalIdModel):
     """Consent to take part, or to disclose records to a named recipient (Part 2)."""
 
     class Kind(models.TextChoices):
         PARTICIPATION = "participation", _("Participation in the program")
         DISCLOSURE = "disclosure", _("Disclosure to a named recipient")
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="consents"
     )
@@ -204,7 +201,7 @@ class Consent(models.Model):
         return self.expires_on is None or self.expires_on >= today  # type: ignore[operator]
 
 
-class Enrolment(models.Model):
+class Enrolment(ExternalIdModel):
     """An episode of care: a participant's time in one program."""
 
     class DischargeReason(models.TextChoices):
@@ -217,7 +214,6 @@ class Enrolment(models.Model):
         DIED = "died", _("Died")
         OTHER = "other", _("Other")
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="enrolments"
     )
@@ -259,13 +255,12 @@ class Enrolment(models.Model):
         return self.ended_on is None
 
 
-class Assignment(models.Model):
+class Assignment(ExternalIdModel):
     """A participant's peer worker over a period; open while `ended_at` is empty.
 
     Here, beside the participant, because access is scoped by it: a peer worker sees
     the participants assigned to them."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="assignments"
     )

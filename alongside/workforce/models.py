@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from alongside.core.models import Organisation, User
+from alongside.core.models import ExternalIdModel, Organisation, User
 
 
 class LivedExperience(models.TextChoices):
@@ -19,10 +17,9 @@ class LivedExperience(models.TextChoices):
     FAMILY = "family", _("Family member of a person in recovery")
 
 
-class PeerProfile(models.Model):
+class PeerProfile(ExternalIdModel):
     """The workforce profile of a peer worker in one organisation."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="peer_profile"
     )

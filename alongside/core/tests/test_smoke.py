@@ -35,3 +35,24 @@ def test_it_stores_identifying_fields_encrypted(world):
 def test_participant_scope_by_role(world, name, sees):
     visible = participants_visible_to(world.members[name])
     assert visible.filter(pk=world.participant.pk).exists() is sees
+
+
+def test_models_with_an_external_id_share_one_definition():
+    """Every model whose rows leave the database takes `external_id` from
+    `core.models.ExternalIdModel` (User gets the same field beside AbstractUser)."""
+    from django.apps import apps
+
+    from alongside.core.models import ExternalIdModel, User
+
+    with_id = [
+        m
+        for m in apps.get_models()
+        if m.__module__.startswith("alongside.")
+        and not m._meta.proxy
+        and any(f.name == "external_id" for f in m._meta.fields)
+    ]
+    assert len(with_id) >= 14
+    for model in with_id:
+        assert issubclass(model, ExternalIdModel) or model is User, model
+        field = model._meta.get_field("external_id")
+        assert field.unique and not field.editable
