@@ -195,7 +195,7 @@ SECURE_PROXY_SSL_HEADER = (
 )
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español")]
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "alongside" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

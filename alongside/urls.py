@@ -10,4 +10,5 @@ urlpatterns = [
     path("participants/", include("alongside.participants.urls")),
     path("team/", include("alongside.workforce.urls")),
     path("django-admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
