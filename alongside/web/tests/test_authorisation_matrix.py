@@ -342,6 +342,17 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+def _localised_dates(day: dt.date) -> list[str]:
+    from django.conf import settings
+    from django.utils import formats, translation
+
+    out = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            out.append(formats.date_format(day, "DATE_FORMAT"))
+    return out
+
+
 def identifying_texts(world: World) -> tuple[str, ...]:
     """The participant's identifying values as a page could print them."""
     p = Participant.objects.get(pk=world.participant.pk)
@@ -351,7 +362,8 @@ def identifying_texts(world: World) -> tuple[str, ...]:
         *IDENTIFYING,
         p.email,
         dob.isoformat(),
-        f"{dob.day} {dob:%b %Y}",  # "12 Apr 1988", the page's format
+        f"{dob.day} {dob:%b %Y}",  # "12 Apr 1988"
+        *_localised_dates(dob),  # as the pages print it, in every language
         f"{dob:%m/%d/%Y}",
     )
 
