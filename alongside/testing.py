@@ -144,3 +144,16 @@ def frozen_clock(request: Any, calendar_case: CalendarCase) -> Iterator[Any]:
             yield traveller
     finally:
         _current.pop()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in English and leaves no language active behind it (a request
+    with Accept-Language activates one for the whole thread)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    try:
+        yield
+    finally:
+        translation.deactivate()

@@ -385,3 +385,19 @@ def test_home_tells_a_user_without_membership_to_ask_for_access(world):
     assert 'id="no-access"' in response.content.decode()
     # Every other page is simply not there for them.
     assert client.get(reverse("care:today")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Page not found"),
+        ("fr", "Page introuvable"),
+        ("es", "Página no encontrada"),
+    ],
+)
+def test_not_found_is_the_sites_own_page_in_the_users_language(world, lang, text):
+    response = world.client_for("eve").get("/today/", headers={"Accept-Language": lang})
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert text in body and 'id="language-form"' in body
+    assert f'lang="{lang}"' in body
