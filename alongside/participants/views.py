@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from alongside.core import audit
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.core.permissions import has_perm
@@ -77,7 +78,15 @@ def caseload(request: MemberRequest) -> HttpResponse:
     query = {"q": search, "sort": sort}
     rows = (
         selectors.caseload_rows(
-            page.object_list, m.organisation, query={**query, "page": page.number}
+            page.object_list,
+            m.organisation,
+            # What was typed may be a name: the audit keeps only that a search was
+            # made (the pseudonyms it showed are in the row).
+            query={
+                "q": audit.MASK if search else "",
+                "sort": sort,
+                "page": page.number,
+            },
         )
         if m
         else []

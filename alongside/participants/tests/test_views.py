@@ -634,3 +634,16 @@ def test_participant_page_has_no_inline_script_or_style(world, name):
     assert "<script src=" in html
     assert " style=" not in html and "<style" not in html
     assert " on" + "click=" not in html
+
+
+def test_a_name_searched_for_is_not_kept_in_the_audit_log(world):
+    from alongside.core.audit import MASK
+    from alongside.core.models import AuditEvent
+
+    response = world.client_for("alice").get(
+        reverse("participants:caseload"), {"q": "Rosa Delgado"}
+    )
+    (row,) = AuditEvent.objects.filter(request_id=response["X-Request-ID"])
+    assert row.changes["query"]["q"] == MASK
+    assert "Rosa" not in str(row.changes) and "Delgado" not in str(row.changes)
+    assert world.participant.pseudonym in row.changes["shown"]
