@@ -33,6 +33,10 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
 WARMUP = 5
 BUDGET_P95_MS = 150.0
 BUDGET_MEDIAN_FACTOR = 3.0
+SECONDARY_PANELS = ("referrals", "treatment", "enrolments", "consent", "assignment")
+# BENCH_PROFILE="participant page" profiles that page (and the trivial view) instead
+# of timing every page: where the time goes, by package.
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 
 
 def measure(client: Client, url: str) -> tuple[int, list[float]]:
@@ -87,6 +91,15 @@ def main() -> None:
         sys.exit(
             "bench: user 'peer' has no participants; rebuild with demo --scale bench"
         )
+    supervised = (
+        Assignment.objects.filter(
+            peer__memberships__supervisor__username="supervisor",
+            ended_at__isnull=True,
+        )
+        .select_related("participant")
+        .order_by("participant__last_contact_at")
+        .first()
+    ) or busiest
     pages: list[tuple[str, Client, str]] = [
         ("trivial view (ping)", peer, reverse("core:ping")),
         ("Today", peer, reverse("care:today")),
@@ -98,9 +111,32 @@ def main() -> None:
                 "participants:detail", kwargs={"pid": busiest.participant.external_id}
             ),
         ),
+        (
+            "participant page, every panel open (supervisor)",
+            supervisor,
+            reverse(
+                "participants:detail",
+                kwargs={"pid": supervised.participant.external_id},
+            )
+            + "?"
+            + "&".join(f"open={key}" for key in SECONDARY_PANELS),
+        ),
+        (
+            "a deferred panel (referrals)",
+            peer,
+            reverse(
+                "participants:panel",
+                kwargs={"pid": busiest.participant.external_id, "key": "referrals"},
+            ),
+        ),
         ("team (supervisor)", supervisor, reverse("workforce:team")),
         ("program overview", manager, reverse("reporting:overview")),
     ]
+    if PROFILE:
+        for name, client, url in pages:
+            if name == PROFILE or name.startswith("trivial"):
+                profile(name, client, url)
+        return
     results: list[tuple[str, int, float, float]] = []
     for name, client, url in pages:
         queries, times = measure(client, url)
@@ -129,6 +165,53 @@ def main() -> None:
     )
     if failed:
         print("over budget: " + ", ".join(failed))
+
+
+def _package(filename: str) -> str:
+    """Where a function lives, in the groups the profile is read by."""
+    path = filename.replace("\\", "/")
+    groups = (
+        ("/django/template/", "django templates"),
+        ("/django/db/models/sql/", "django ORM: SQL compilation"),
+        ("/django/db/models/", "django ORM: models, querysets, rows"),
+        ("/django/db/backends/", "django database backend"),
+        ("/psycopg/", "psycopg (driver, network wait)"),
+        ("/django/forms/", "django forms"),
+        ("/django/utils/", "django utils (translation, dates, escaping…)"),
+        ("/django/", "django other (middleware, sessions, auth, urls)"),
+        ("/cryptography/", "cryptography (field decryption)"),
+        ("/alongside/", "alongside's own code"),
+    )
+    for marker, group in groups:
+        if marker in path:
+            return group
+    return "python standard library and other"
+
+
+def profile(name: str, client: Client, url: str) -> None:
+    import cProfile
+    import pstats
+
+    for _ in range(WARMUP):
+        client.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(REQUESTS):
+        client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    by_group: dict[str, float] = {}
+    total = 0.0
+    for (filename, _line, _func), (_cc, _nc, tottime, _ct, _callers) in (
+        stats.stats.items()  # type: ignore[attr-defined]
+    ):
+        by_group[_package(filename)] = by_group.get(_package(filename), 0.0) + tottime
+        total += tottime
+    print(f"\n## {name}: {total / REQUESTS * 1000:.1f} ms per request under cProfile")
+    print("| where (own time) | ms per request | share |")
+    print("|---|---:|---:|")
+    for group, seconds in sorted(by_group.items(), key=lambda kv: -kv[1]):
+        print(f"| {group} | {seconds / REQUESTS * 1000:.1f} | {seconds / total:.0%} |")
 
 
 if __name__ == "__main__":

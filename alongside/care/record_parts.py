@@ -88,9 +88,7 @@ def _referrals(req: PanelRequest) -> list[Referral]:
     )
 
 
-def log_contact_panel(req: PanelRequest) -> dict[str, Any] | None:
-    if not req.can_record:
-        return None
+def log_contact_panel(req: PanelRequest) -> dict[str, Any]:
     return {
         "encounter_form": req.form(
             "encounter", lambda: EncounterForm(open_enrolments=req.open_enrolments)
@@ -100,7 +98,7 @@ def log_contact_panel(req: PanelRequest) -> dict[str, Any] | None:
 
 def referrals_panel(req: PanelRequest) -> dict[str, Any]:
     referrals = [r for r in _referrals(req) if r.status != ReferralStatus.CLOSED]
-    ctx: dict[str, Any] = {"referrals": referrals}
+    ctx: dict[str, Any] = {"referrals": referrals, "count": len(referrals)}
     if req.can_record:
         for r in referrals:
             r.form = req.item_form(  # type: ignore[attr-defined]
@@ -135,9 +133,11 @@ def treatment_panel(req: PanelRequest) -> dict[str, Any]:
     return ctx
 
 
-def assignment_panel(req: PanelRequest) -> dict[str, Any] | None:
-    if not has_perm(req.membership, "care.assign"):
-        return None
+def _may_assign(req: PanelRequest) -> bool:
+    return has_perm(req.membership, "care.assign")
+
+
+def assignment_panel(req: PanelRequest) -> dict[str, Any]:
     return {
         "assignment_form": req.form(
             "assignment", lambda: AssignmentForm(membership=req.membership)
@@ -245,10 +245,39 @@ def register() -> None:
     )
     for panel in (
         Panel(
-            "log-contact", "care/panels/log_contact.html", 10, log_contact_panel, "main"
+            key="log-contact",
+            template="care/panels/log_contact.html",
+            order=10,
+            build=log_contact_panel,
+            title=_("Log a contact"),
+            column="main",
+            kind="section",
+            visible=lambda req: req.can_record,
         ),
-        Panel("referrals", "care/panels/referrals.html", 10, referrals_panel),
-        Panel("treatment", "care/panels/treatment.html", 20, treatment_panel),
-        Panel("assignment", "care/panels/assignment.html", 50, assignment_panel),
+        Panel(
+            key="referrals",
+            template="care/panels/referrals.html",
+            order=10,
+            build=referrals_panel,
+            title=_("Referrals"),
+            deferred=True,
+        ),
+        Panel(
+            key="treatment",
+            template="care/panels/treatment.html",
+            order=20,
+            build=treatment_panel,
+            title=_("Treatment"),
+            deferred=True,
+        ),
+        Panel(
+            key="assignment",
+            template="care/panels/assignment.html",
+            order=50,
+            build=assignment_panel,
+            title=_("Assign a peer worker"),
+            deferred=True,
+            visible=_may_assign,
+        ),
     ):
         register_panel(panel)

@@ -116,7 +116,6 @@ def referral_create(request: MemberRequest, pid: str) -> HttpResponse:
     m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = ReferralForm(request.POST, open_enrolments=_open_enrolments(participant))
-    form.section = "referrals"  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,
@@ -144,7 +143,7 @@ def referral_transition(request: MemberRequest, rid: str) -> HttpResponse:
     referral = selectors.child_get_for_user(Referral.objects.all(), m, rid, "record")
     participant = referral.participant
     form = ReferralTransitionForm(request.POST, referral=referral)
-    form.item, form.section = ("r", referral.pk), "referrals"  # type: ignore[attr-defined]
+    form.item = ("r", referral.pk)  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,
@@ -201,7 +200,7 @@ def treatment_end(request: MemberRequest, tid: str) -> HttpResponse:
     )
     participant = episode.participant
     form = TreatmentEndForm(request.POST, episode=episode)
-    form.item, form.section = ("t", episode.pk), "treatment"  # type: ignore[attr-defined]
+    form.item = ("t", episode.pk)  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,
@@ -241,5 +240,6 @@ def assignment_create(request: MemberRequest, pid: str) -> HttpResponse:
             actor=m, participant=participant, peer=data["peer"]
         ),
         success=_("Peer worker assigned."),
+        section="assignment",
         done=done,
     )

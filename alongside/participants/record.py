@@ -16,8 +16,15 @@ without editing `participants` (see docs/architecture.md, "Adding an app").
 - A **caseload column** adds annotations to the caseload query, a header, a cell
   template and optionally a sort (`CaseloadColumn`).
 
-Panels are rendered in Python (`render_panels`), so a single panel can be returned on
-its own later (htmx) without the page.
+Panels are rendered in Python (`render_panels`). A panel marked `deferred` (the
+secondary ones: referrals, treatment, enrolments, consent, assignment) is sent closed,
+as its summary only, and built when it is opened: htmx fetches its body from
+`participants:panel` on the `<details>` element's first `toggle`. Without JavaScript
+the closed panel holds a link to the page with `?open=<key>`, which builds it in
+place. A panel is built in place, open, when the page asks for it (`?open=`), when it
+holds a rejected form, or when the viewer records nothing (read-only viewers see every
+panel open). Every panel is wrapped in the same `<details>` by
+`participants/panels/_panel.html`; a panel's template renders only its body.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ class PanelRequest:
     can_record: bool
     record: ParticipantRecord  # the header's facts: enrolments, consents, peer
     forms: dict[str, Any] = field(default_factory=dict)  # bound forms with errors
+    # Panels built in place and open: asked for with ?open=, holding a rejected form.
+    open: frozenset[str] = frozenset()
 
     @property
     def open_enrolments(self) -> list[Enrolment]:
@@ -79,11 +88,20 @@ class PanelRequest:
 
 @dataclass(frozen=True)
 class Panel:
-    key: str  # the section's id, and the key its forms use
-    template: str
+    key: str  # the section's id, the key its forms use, its ?open= name
+    template: str  # the body; _panel.html wraps it
     order: int
     build: Callable[[PanelRequest], dict[str, Any] | None]
+    title: Any = ""  # the summary (a lazily translated string)
     column: str = "side"  # "main": above the timeline; "side": beside it
+    # Sent closed and built on demand (see the module docstring). A deferred panel's
+    # `build` must not depend on page context beyond the PanelRequest.
+    deferred: bool = False
+    # "details": a <details> the reader opens; "section": always shown, never deferred.
+    kind: str = "details"
+    # Who gets the panel, decided without queries; a deferred panel is not built to
+    # find out. None: everyone `build` does not refuse.
+    visible: Callable[[PanelRequest], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,10 @@ def register_panel(panel: Panel) -> None:
         raise ValueError(f"panel {panel.key!r} is registered twice")
     if panel.column not in ("main", "side"):
         raise ValueError(f"panel {panel.key!r}: column must be 'main' or 'side'")
+    if panel.kind not in ("details", "section"):
+        raise ValueError(f"panel {panel.key!r}: kind must be 'details' or 'section'")
+    if panel.deferred and panel.kind != "details":
+        raise ValueError(f"panel {panel.key!r}: only a <details> panel can be deferred")
     _panels[panel.key] = panel
 
 
@@ -139,6 +161,10 @@ def panels() -> list[Panel]:
     return sorted(_panels.values(), key=lambda p: (p.column, p.order, p.key))
 
 
+def panel(key: str) -> Panel | None:
+    return _panels.get(key)
+
+
 @dataclass(frozen=True)
 class RenderedPanel:
     key: str
@@ -146,18 +172,63 @@ class RenderedPanel:
     html: SafeString
 
 
+def is_deferred(panel: Panel, req: PanelRequest) -> bool:
+    """Sent closed, to be built when opened: a secondary panel the page did not ask
+    for, for a viewer who records (read-only viewers get every panel open)."""
+    return panel.deferred and req.can_record and panel.key not in req.open
+
+
+def render_body(
+    panel: Panel, req: PanelRequest, page_context: dict[str, Any]
+) -> tuple[dict[str, Any], SafeString] | None:
+    """The panel's context and rendered body for this viewer, or None if the viewer
+    does not get it."""
+    if panel.visible is not None and not panel.visible(req):
+        return None
+    ctx = panel.build(req)
+    if ctx is None:
+        return None
+    base = {
+        "participant": req.participant,
+        "identifying": req.identifying,
+        "can_record": req.can_record,
+    }
+    html = render_to_string(
+        panel.template, {**base, **page_context, **ctx}, request=req.request
+    )
+    # Rendered by the template engine, which escaped every value.
+    return ctx, mark_safe(html)  # noqa: S308
+
+
 def render_panels(
     req: PanelRequest, page_context: dict[str, Any]
 ) -> list[RenderedPanel]:
-    """Every registered panel this viewer gets, rendered in order."""
+    """Every registered panel this viewer gets, in order: built in place, or, when
+    deferred, its closed shell (summary, and a link for browsers without JS)."""
     out = []
-    for panel in panels():
-        ctx = panel.build(req)
-        if ctx is None:
-            continue
+    for p in panels():
+        deferred = is_deferred(p, req)
+        ctx: dict[str, Any] = {}
+        body: SafeString | None = None
+        if deferred:
+            if p.visible is not None and not p.visible(req):
+                continue
+        else:
+            built = render_body(p, req, page_context)
+            if built is None:
+                continue
+            ctx, body = built
         html = render_to_string(
-            panel.template, {**page_context, **ctx}, request=req.request
+            "participants/panels/_panel.html",
+            {
+                "participant": req.participant,
+                "panel": p,
+                "body": body,
+                "count": ctx.get("count"),
+                "deferred": deferred,
+                "open": not deferred and (p.key in req.open or not req.can_record),
+            },
+            request=req.request,
         )
-        # Rendered by the template engine, which escaped every value.
-        out.append(RenderedPanel(panel.key, panel.column, mark_safe(html)))  # noqa: S308
+        out.append(RenderedPanel(p.key, p.column, mark_safe(html)))  # noqa: S308
     return out

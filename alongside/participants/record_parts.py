@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from alongside.participants.forms import (
     ConsentForm,
     ConsentRevokeForm,
@@ -107,6 +109,8 @@ def register() -> None:
             template="participants/panels/enrolments.html",
             order=30,
             build=enrolments_panel,
+            title=_("Enrolments"),
+            deferred=True,
         )
     )
     register_panel(
@@ -115,5 +119,7 @@ def register() -> None:
             template="participants/panels/consent.html",
             order=40,
             build=consent_panel,
+            title=_("Consent"),
+            deferred=True,
         )
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.participant_create, name="create"),
     path("<uuid:pid>/", views.participant_detail, name="detail"),
     path("<uuid:pid>/timeline/", views.participant_timeline, name="timeline"),
+    path("<uuid:pid>/panels/<slug:key>/", views.participant_panel, name="panel"),
     path("<uuid:pid>/edit/", views.participant_edit, name="edit"),
     path("<uuid:pid>/consents/new/", views.consent_create, name="consent-create"),
     path(

@@ -7,13 +7,13 @@ form parses input, a service writes, and its ValidationError is shown next to th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -136,10 +136,12 @@ def participant_context(
     *,
     forms: dict[str, Any] | None = None,
     page: int = 1,
+    open_panels: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Everything the participant page shows: the header's facts, the timeline, and
     every registered panel (`participants.record`), rendered. `forms` replaces a
-    blank form with a bound one that has errors."""
+    blank form with a bound one that has errors; `open_panels` names the panels to build in
+    place and open (the one holding that form; those asked for with ?open=)."""
     m = request.membership
     identifying = can_view_identifying(m)
     can_record = has_perm(m, "care.record")
@@ -155,10 +157,6 @@ def participant_context(
         "timeline": selectors.participant_timeline(
             participant, page=page, per_page=TIMELINE_PAGE_SIZE
         ),
-        # The <details> section holding a rejected form starts open.
-        "open_section": next(
-            (getattr(f, "section", key) for key, f in forms.items()), ""
-        ),
     }
     ctx["panels"] = record.render_panels(
         record.PanelRequest(
@@ -168,6 +166,7 @@ def participant_context(
             can_record=can_record,
             record=record_facts,
             forms=forms,
+            open=frozenset(open_panels) | frozenset(request.GET.getlist("open")),
         ),
         ctx,
     )
@@ -180,13 +179,18 @@ def render_participant_page(
     *,
     forms: dict[str, Any] | None = None,
     status: int = 200,
+    open_panels: Iterable[str] = (),
 ) -> HttpResponse:
     """The whole participant page (audited as a view by core.reads)."""
     return render(
         request,
         "participants/detail.html",
         participant_context(
-            request, participant, forms=forms, page=_page_number(request)
+            request,
+            participant,
+            forms=forms,
+            page=_page_number(request),
+            open_panels=open_panels,
         ),
         status=status,
     )
@@ -215,9 +219,38 @@ def participant_timeline(request: MemberRequest, pid: str) -> HttpResponse:
     )
 
 
+@member_required("participant.view")
+def participant_panel(request: MemberRequest, pid: str, key: str) -> HttpResponse:
+    """One deferred panel's body, fetched by htmx when the panel is opened (audited
+    like the page: the gate notes the record). A panel this viewer does not get, or
+    no such panel, is 404."""
+    participant = participant_get_for_user(request.membership, pid, "view")
+    panel = record.panel(key)
+    if panel is None:
+        raise Http404
+    m = request.membership
+    req = record.PanelRequest(
+        request=request,
+        participant=participant,
+        identifying=can_view_identifying(m),
+        can_record=has_perm(m, "care.record"),
+        record=selectors.participant_record(participant),
+        open=frozenset({key}),
+    )
+    built = record.render_body(panel, req, {})
+    if built is None:
+        raise Http404
+    return HttpResponse(built[1])
+
+
 def detail_url(participant: Participant, anchor: str = "") -> str:
+    """The participant page; at a panel's anchor, with that panel built open."""
     url = reverse("participants:detail", args=[participant.external_id])
-    return f"{url}#{anchor}" if anchor else url
+    if not anchor:
+        return url
+    if record.panel(anchor) is not None:
+        return f"{url}?open={anchor}#{anchor}"
+    return f"{url}#{anchor}"
 
 
 # -- Registration and details ----------------------------------------------------
@@ -330,7 +363,13 @@ def submit_participant_form(
         else:
             messages.success(request, success)
             return done() if done else redirect(detail_url(participant, section))
-    return render_participant_page(request, participant, forms={key: form}, status=400)
+    return render_participant_page(
+        request,
+        participant,
+        forms={key: form},
+        status=400,
+        open_panels=(section,) if section else (),
+    )
 
 
 @member_required("care.record")
@@ -363,7 +402,7 @@ def consent_revoke(request: MemberRequest, pid: str, cid: str) -> HttpResponse:
         Consent.objects.filter(participant=participant), m, cid, "record"
     )
     form = ConsentRevokeForm(request.POST, consent=consent)
-    form.item, form.section = ("c", consent.pk), "consent"  # type: ignore[attr-defined]
+    form.item = ("c", consent.pk)  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,
@@ -385,7 +424,6 @@ def enrolment_create(request: MemberRequest, pid: str) -> HttpResponse:
     m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     form = EnrolmentForm(request.POST, membership=m)  # type: ignore[arg-type]
-    form.section = "enrolments"  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,
@@ -410,7 +448,7 @@ def enrolment_discharge(request: MemberRequest, pid: str, eid: str) -> HttpRespo
         Enrolment.objects.filter(participant=participant), m, eid, "record"
     )
     form = DischargeForm(request.POST, enrolment=enrolment)
-    form.item, form.section = ("e", enrolment.pk), "enrolments"  # type: ignore[attr-defined]
+    form.item = ("e", enrolment.pk)  # type: ignore[attr-defined]
     return submit_participant_form(
         request,
         participant,

@@ -201,7 +201,8 @@ def test_peer_makes_a_referral(world):
     assert referral.status == "made"
     assert referral.program == world.program
     assert referral.status_changes.get().to_status == "made"
-    page = world.client_for("alice").get(url("participants:detail", pid(world)))
+    assert response["Location"].endswith("?open=referrals#referrals")
+    page = world.client_for("alice").get(response["Location"])
     assert f'id="referral-{referral.external_id}"' in page.content.decode()
 
 
@@ -232,7 +233,10 @@ def test_referral_create_is_not_found_out_of_scope(world, name):
 
 def test_referral_offers_only_allowed_next_statuses(world):
     referral = world.participant.referrals.get()
-    html = world.client_for("alice").get(url("participants:detail", pid(world)))
+    html = world.client_for("alice").get(
+        url("participants:panel", pid(world), "referrals"),
+        headers={"HX-Request": "true"},
+    )
     form = html.content.decode().split(f'id="referral-{referral.external_id}-form"')[1]
     form = form.split("</form>")[0]
     assert 'value="accepted"' in form
@@ -432,7 +436,9 @@ def test_assigning_the_current_peer_again_shows_error(world):
 
 
 def test_assignment_offers_only_the_organisations_peer_workers(world):
-    page = world.client_for("sam").get(url("participants:detail", pid(world)))
+    page = world.client_for("sam").get(
+        url("participants:detail", pid(world)), {"open": "assignment"}
+    )
     form = page.content.decode().split('id="assignment-form"')[1].split("</form>")[0]
     assert f'value="{world.user("bob").external_id}"' in form
     assert f'value="{world.user("oscar").external_id}"' not in form

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from alongside.participants import record, selectors
 from alongside.participants.policies import participant_get_for_user
@@ -48,7 +50,7 @@ def test_a_panel_must_name_a_column():
         )
 
 
-def _panels(world, name):
+def _panel_request(world, name, open_panels=frozenset()):
     membership = world.members[name]
     request = RequestFactory().get("/")
     request.user = membership.user
@@ -62,8 +64,63 @@ def _panels(world, name):
         identifying=name != "eve",
         can_record=name != "eve",
         record=selectors.participant_record(participant),
+        open=open_panels,
     )
-    return {p.key: p.build(req) for p in record.panels()}
+    return req
+
+
+def _panels(world, name):
+    """What each panel builds for this viewer (None: the viewer does not get it)."""
+    req = _panel_request(world, name)
+    built = {p.key: record.render_body(p, req, {}) for p in record.panels()}
+    return {key: b[0] if b else None for key, b in built.items()}
+
+
+def test_secondary_panels_are_sent_closed_to_a_peer_and_built_when_asked(world):
+    req = _panel_request(world, "alice")
+    with CaptureQueriesContext(connection) as closed:
+        shells = {p.key: p for p in record.render_panels(req, {})}
+    assert set(shells) == {
+        "log-contact",
+        "referrals",
+        "treatment",
+        "enrolments",
+        "consent",
+    }
+    referrals = shells["referrals"].html
+    assert "hx-get=" in referrals and "?open=referrals#referrals" in referrals
+    assert "referral-form" not in referrals and " open" not in referrals.split(">")[0]
+    # The log-a-contact form is the page's main work: always built in place.
+    assert "hx-get=" not in shells["log-contact"].html
+    # Asked for (?open=referrals, or the panel holding a rejected form): built, open.
+    req = _panel_request(world, "alice", frozenset({"referrals"}))
+    with CaptureQueriesContext(connection) as asked:
+        shells = {p.key: p for p in record.render_panels(req, {})}
+    opened = shells["referrals"].html
+    assert 'id="referral-form"' in opened and "hx-get=" not in opened
+    assert opened.startswith('<details class="card" id="referrals" open>')
+    assert "hx-get=" in shells["treatment"].html
+    assert len(asked.captured_queries) > len(closed.captured_queries)
+
+
+def test_a_read_only_viewer_gets_every_panel_open_and_built(world):
+    shells = record.render_panels(_panel_request(world, "eve"), {})
+    assert [p.key for p in shells] == [
+        "referrals",
+        "treatment",
+        "enrolments",
+        "consent",
+    ]
+    assert all("hx-get=" not in p.html and " open>" in p.html for p in shells)
+
+
+def test_only_those_who_assign_get_the_assignment_shell(world):
+    assert "assignment" not in {
+        p.key for p in record.render_panels(_panel_request(world, "alice"), {})
+    }
+    assert "assignment" in {
+        p.key for p in record.render_panels(_panel_request(world, "sam"), {})
+    }
 
 
 def test_panels_carry_the_open_items_and_their_forms(world):

@@ -647,3 +647,43 @@ def test_a_name_searched_for_is_not_kept_in_the_audit_log(world):
     assert row.changes["query"]["q"] == MASK
     assert "Rosa" not in str(row.changes) and "Delgado" not in str(row.changes)
     assert world.participant.pseudonym in row.changes["shown"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "key", "status"),
+    [
+        ("alice", "referrals", 200),
+        ("alice", "consent", 200),
+        ("alice", "assignment", 404),  # a peer worker does not assign
+        ("sam", "assignment", 200),
+        ("alice", "log-contact", 200),
+        ("eve", "log-contact", 404),  # an evaluator records nothing
+        ("alice", "no-such-panel", 404),
+        ("bob", "referrals", 404),  # not his participant
+    ],
+)
+def test_a_deferred_panel_is_fetched_on_its_own(world, persona, key, status):
+    response = world.client_for(persona).get(
+        reverse("participants:panel", args=[world.participant.external_id, key]),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == status
+    if status == 200:
+        body = response.content.decode()
+        assert "<html" not in body and "<details" not in body  # the body only
+        assert "csrfmiddlewaretoken" in body  # its forms can be sent
+
+
+def test_without_javascript_a_closed_panel_links_to_the_page_that_opens_it(world):
+    page = world.client_for("alice").get(
+        reverse("participants:detail", args=[world.participant.external_id])
+    )
+    body = page.content.decode()
+    link = f'href="/participants/{world.participant.external_id}/?open=referrals#referrals"'
+    assert link in body
+    opened = world.client_for("alice").get(
+        reverse("participants:detail", args=[world.participant.external_id]),
+        {"open": "referrals"},
+    )
+    assert 'id="referral-form"' in opened.content.decode()
+    assert 'id="referral-form"' not in body

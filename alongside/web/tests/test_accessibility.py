@@ -12,7 +12,8 @@ def test_every_aria_describedby_names_an_element_on_the_page(world):
     import re
 
     body = world.client_for("alice").get(
-        f"/participants/{world.participant.external_id}/"
+        f"/participants/{world.participant.external_id}/",
+        {"open": ["referrals", "treatment", "enrolments", "consent"]},
     )
     html = body.content.decode()
     ids = set(re.findall(r'\sid="([^"]+)"', html))

@@ -69,6 +69,8 @@ EXPECTED: dict[str, dict[str | None, object]] = {
     "caseload":            _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK, eve=OK),
     "detail":              _row(alice=OK, sam=OK, maria=OK, eve=OK),
     "timeline":            _row(alice=OK, sam=OK, maria=OK, eve=OK),
+    # A deferred panel's body, as htmx fetches it when the panel is opened.
+    "panel":               _row(alice=OK, sam=OK, maria=OK, eve=OK),
     "edit-page":           _row(alice=OK, sam=OK, maria=OK),
     "create-page":         _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK),
     # Today is a worker's own day; like every page a role has no use for, it is a
@@ -181,6 +183,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "caseload": Endpoint(lambda w: reverse("participants:caseload")),
     "detail": Endpoint(lambda w: reverse("participants:detail", args=[_pid(w)])),
     "timeline": Endpoint(lambda w: reverse("participants:timeline", args=[_pid(w)])),
+    "panel": Endpoint(
+        lambda w: reverse("participants:panel", args=[_pid(w), "referrals"]),
+        headers={"HX-Request": "true"},
+    ),
     "edit-page": Endpoint(lambda w: reverse("participants:edit", args=[_pid(w)])),
     "create-page": Endpoint(lambda w: reverse("participants:create")),
     "today": Endpoint(lambda w: reverse("care:today")),
@@ -430,7 +436,7 @@ def test_authorisation_matrix(world: World, endpoint: str, persona: str | None) 
             url, spec.data(world, persona or "alice"), headers=spec.headers
         )
     else:
-        response = client.get(url)
+        response = client.get(url, headers=spec.headers)
     after = state(world)
 
     # 1. The status code.
@@ -847,7 +853,7 @@ def test_every_response_showing_participant_data_writes_one_read_row(
             spec.url(world), spec.data(world, persona or "alice"), headers=spec.headers
         )
     else:
-        response = client.get(spec.url(world))
+        response = client.get(spec.url(world), headers=spec.headers)
     rows = list(
         AuditEvent.objects.filter(
             action=AuditEvent.Action.VIEW, request_id=response["X-Request-ID"]

@@ -153,6 +153,26 @@ PAGES = [
         add_history,
     ),
     (
+        "participant-all-panels-open",
+        "sam",
+        lambda w: (
+            reverse("participants:detail", args=[w.participant.external_id])
+            + "?open=referrals&open=treatment&open=enrolments&open=consent&open=assignment"
+        ),
+        add_history,
+    ),
+    *[
+        (
+            f"panel-{key}",
+            "alice",
+            lambda w, key=key: reverse(
+                "participants:panel", args=[w.participant.external_id, key]
+            ),
+            add_history,
+        )
+        for key in ("referrals", "treatment", "enrolments", "consent")
+    ],
+    (
         "timeline",
         "alice",
         lambda w: reverse("participants:timeline", args=[w.participant.external_id]),

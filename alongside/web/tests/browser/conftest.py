@@ -74,9 +74,12 @@ def new_page(chromium: Any, live_server: Any, transactional_db: None) -> Iterato
     """`new_page()` opens a page in a fresh browser context (its own cookies)."""
     contexts: list[Any] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Any:
+    def make(viewport: dict[str, int] | None = None, *, javascript: bool = True) -> Any:
         context = chromium.new_context(
-            base_url=live_server.url, viewport=viewport or DESKTOP, locale="en-US"
+            base_url=live_server.url,
+            viewport=viewport or DESKTOP,
+            locale="en-US",
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

@@ -97,6 +97,37 @@ def test_peer_logs_a_contact_and_closes_a_referral_loop(
     assert page.js_errors == []
 
 
+def test_secondary_panels_load_when_opened_and_work_without_javascript(
+    world: World, new_page: Any
+) -> None:
+    """A closed panel is fetched by htmx on its first opening; a browser without
+    JavaScript follows the panel's link to the page that builds it open, and its
+    forms post as plain forms."""
+    url = reverse("participants:detail", args=[world.participant.external_id])
+    page = new_page()
+    sign_in(page, "alice")
+    page.goto(url)
+    treatment = page.locator("#treatment")
+    assert treatment.get_attribute("open") is None
+    assert page.locator("#treatment-form").count() == 0  # not built yet
+    treatment.locator("summary").click()
+    page.locator("#treatment-form").wait_for()
+    assert page.js_errors == []
+
+    plain = new_page(javascript=False)
+    sign_in(plain, "alice")
+    plain.goto(url)
+    plain.locator("#consent summary").click()
+    with plain.expect_navigation():
+        plain.locator("#consent a[href*='open=consent']").click()
+    assert plain.locator("#consent").get_attribute("open") is not None
+    plain.fill("#consent-recipient", "Harbor Street Clinic")
+    with plain.expect_navigation():
+        plain.locator("#consent-form button[type=submit]").click()
+    assert "open=consent" in plain.url
+    assert world.participant.consents.filter(recipient="Harbor Street Clinic").exists()
+
+
 def test_supervisor_sees_the_team(
     busy_world: World, new_page: Any, screenshot: Any
 ) -> None:
