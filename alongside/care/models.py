@@ -67,7 +67,6 @@ class Encounter(ExternalIdModel):
     services = models.JSONField(_("services given"), default=list, blank=True)
     # Notes can name people and places, so they are encrypted like identifying fields.
     note = EncryptedTextField(_("note"), blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -233,7 +232,6 @@ class TreatmentEpisode(ExternalIdModel):
         _("end reason"), max_length=16, choices=TreatmentEndReason.choices, blank=True
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-started_on", "-id"]

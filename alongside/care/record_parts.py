@@ -223,10 +223,10 @@ def register() -> None:
             rows=lambda p: (
                 episodes()
                 .filter(participant=p)
-                .order_by("-started_on", "-recorded_at", "-id")
+                .order_by("-started_on", "-created_at", "-id")
             ),
             when="started_on",
-            stamp="recorded_at",
+            stamp="created_at",
             template="care/timeline/treatment_start.html",
         )
     )
@@ -236,10 +236,10 @@ def register() -> None:
             rows=lambda p: (
                 episodes()
                 .filter(participant=p, ended_on__isnull=False)
-                .order_by("-ended_on", "-recorded_at", "-id")
+                .order_by("-ended_on", "-created_at", "-id")
             ),
             when="ended_on",
-            stamp="recorded_at",
+            stamp="created_at",
             template="care/timeline/treatment_end.html",
         )
     )

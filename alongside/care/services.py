@@ -119,7 +119,7 @@ def encounter_create(
     # Only ever move forward: a late entry for an old contact must not hide a newer one.
     Participant.objects.filter(pk=participant.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
-    ).update(last_contact_at=occurred_at)
+    ).update(last_contact_at=occurred_at, updated_at=clock.now())
     audit.record_by(
         actor,
         action=AuditEvent.Action.CREATE,

@@ -9,12 +9,25 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core import clock
+
 
 class ExternalIdModel(models.Model):
-    """The base of every model whose rows leave the database: `external_id` (a UUID)
-    is what URLs, forms, the audit log and the API use; integer keys never leave."""
+    """The base of every model whose rows leave the database.
+
+    - `external_id` (a UUID) is what URLs, forms, the audit log and the API use;
+      integer keys never leave.
+    - `created_at`: when the row was written (for a record entered after the fact,
+      its own date — a contact's `occurred_at`, a consent's `given_on` — says when
+      the thing happened; this says when it was recorded).
+    - `updated_at`: the last save through the ORM. Services that change rows with
+      `QuerySet.update()` set it themselves (care.services.encounter_create).
+      The append-only audit log has no `updated_at`.
+    """
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -28,7 +41,6 @@ class Organisation(ExternalIdModel):
     timezone = models.CharField(
         _("time zone"), max_length=64, default="America/New_York"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -50,7 +62,6 @@ class Program(ExternalIdModel):
         default=7,
         help_text=_("A participant is due a contact after this many days without one."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -115,7 +126,6 @@ class Membership(ExternalIdModel):
         verbose_name=_("supervisor"),
     )
     is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -158,7 +168,10 @@ class AuditEvent(ExternalIdModel):
     request_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        _("created"), default=clock.now, editable=False, db_index=True
+    )
+    updated_at = None  # type: ignore[assignment]  # append-only: rows never change
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1105,7 +1105,7 @@ def _history(
             "kind": Consent.Kind.PARTICIPATION,
             "given_on": start_day,
             "recorded_by_id": first_peer,
-            "recorded_at": plan.start,
+            "created_at": plan.start,
         }
     ]
     recipients = [r.provider for r in referrals if r.treatment is not None]
@@ -1135,7 +1135,7 @@ def _history(
                 "revoked_on": revoked_on,
                 "revoked_by_id": revoked_by,
                 "recorded_by_id": peer_at(clock.at(given_on, 12)),
-                "recorded_at": min(now, max(plan.start, clock.at(given_on, 12))),
+                "created_at": min(now, max(plan.start, clock.at(given_on, 12))),
             }
         )
     return _History(plan, participant, encounters, referrals, consents, assignments)
@@ -1353,6 +1353,7 @@ class _Writer:
         if not rows:
             return
         self._count(model, len(rows))
+        fields, rows = _with_base_times(model, fields, rows)
         if not self.use_copy:
             model._default_manager.bulk_create(
                 [model(**dict(zip(fields, r, strict=True))) for r in rows],
@@ -1376,6 +1377,24 @@ class _Writer:
                         for row in rows[i : i + self.batch_size]
                     )
                 )
+
+
+def _with_base_times(
+    model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
+) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
+    """COPY applies no Python defaults: give rows the base model's `created_at` (now)
+    and `updated_at` (the row's `created_at`) when the tuples leave them out."""
+    names = {f.name for f in model._meta.concrete_fields}
+    fields = list(fields)
+    if "created_at" in names and "created_at" not in fields:
+        at = core_clock.now()
+        fields.append("created_at")
+        rows = [(*r, at) for r in rows]
+    if "updated_at" in names and "updated_at" not in fields:
+        i = fields.index("created_at")
+        fields.append("updated_at")
+        rows = [(*r, r[i]) for r in rows]
+    return fields, rows
 
 
 # COPY's text format: backslash, tab, newline and carriage return are escaped.
@@ -1407,7 +1426,7 @@ _ENCOUNTER_FIELDS = (
     "topics",
     "services",
     "note",
-    "recorded_at",
+    "created_at",
 )
 _CHANGE_FIELDS = (
     "external_id",
@@ -1446,7 +1465,7 @@ def _write_chunk(
                 ended_on=plan.ended_on,
                 discharge_reason=plan.discharge_reason,
                 recorded_by_id=h.assignments[0][0],
-                recorded_at=plan.start,
+                created_at=plan.start,
             )
         )
         for peer_id, started_at, ended_at, by in h.assignments:
@@ -1534,7 +1553,7 @@ def _write_chunk(
                     ended_on=ended_on,
                     end_reason=reason,
                     recorded_by_id=ref.changes[-1][4],
-                    recorded_at=min(clock.now, clock.at(started_on, 17)),
+                    created_at=min(clock.now, clock.at(started_on, 17)),
                 )
             )
     writer.rows(ReferralStatusChange, _CHANGE_FIELDS, change_rows)

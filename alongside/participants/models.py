@@ -82,7 +82,6 @@ class Participant(ExternalIdModel):
     # Denormalised by encounter_create so caseload pages need no aggregate over
     # encounters.
     last_contact_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -186,7 +185,6 @@ class Consent(ExternalIdModel):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-given_on", "-id"]
@@ -232,7 +230,6 @@ class Enrolment(ExternalIdModel):
         blank=True,
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-started_on", "-id"]

@@ -67,7 +67,7 @@ def register() -> None:
     for kind, rows, when in (
         (
             "enrolment",
-            lambda p: _enrolments(p).order_by("-started_on", "-recorded_at", "-id"),
+            lambda p: _enrolments(p).order_by("-started_on", "-created_at", "-id"),
             "started_on",
         ),
         (
@@ -75,13 +75,13 @@ def register() -> None:
             lambda p: (
                 _enrolments(p)
                 .filter(ended_on__isnull=False)
-                .order_by("-ended_on", "-recorded_at", "-id")
+                .order_by("-ended_on", "-created_at", "-id")
             ),
             "ended_on",
         ),
         (
             "consent",
-            lambda p: _consents(p).order_by("-given_on", "-recorded_at", "-id"),
+            lambda p: _consents(p).order_by("-given_on", "-created_at", "-id"),
             "given_on",
         ),
         (
@@ -89,7 +89,7 @@ def register() -> None:
             lambda p: (
                 _consents(p)
                 .filter(revoked_on__isnull=False)
-                .order_by("-revoked_on", "-recorded_at", "-id")
+                .order_by("-revoked_on", "-created_at", "-id")
             ),
             "revoked_on",
         ),
@@ -99,7 +99,7 @@ def register() -> None:
                 kind=kind,
                 rows=rows,
                 when=when,
-                stamp="recorded_at",
+                stamp="created_at",
                 template=f"participants/timeline/{kind}.html",
             )
         )

@@ -57,7 +57,7 @@ def test_peer_logs_a_contact_without_javascript_and_is_redirected_back(world):
     response = client.post(url("care:encounter-create", pid(world)), contact(world))
     assert response.status_code == 302
     assert response["Location"].endswith("#timeline")
-    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
+    encounter = Encounter.objects.exclude(peer=None).latest("created_at", "id")
     assert encounter.topics == ["housing", "treatment"]
     assert encounter.services == ["naloxone"]
     assert encounter.peer == world.user("alice")
@@ -72,7 +72,7 @@ def test_contact_time_is_read_in_the_organisation_time_zone(world):
         url("care:encounter-create", pid(world)),
         contact(world, occurred_at="2026-01-15T09:30"),
     )
-    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
+    encounter = Encounter.objects.exclude(peer=None).latest("created_at", "id")
     assert encounter.occurred_at == world.at(dt.date(2026, 1, 15), 9, 30)
 
 
@@ -84,7 +84,7 @@ def test_contact_time_in_new_york_in_winter_is_five_hours_behind_utc(world):
         url("care:encounter-create", pid(world)),
         contact(world, occurred_at="2026-01-15T09:30"),
     )
-    encounter = Encounter.objects.exclude(peer=None).latest("recorded_at", "id")
+    encounter = Encounter.objects.exclude(peer=None).latest("created_at", "id")
     assert encounter.occurred_at == dt.datetime(2026, 1, 15, 14, 30, tzinfo=dt.UTC)
 
 
