@@ -1,20 +1,14 @@
 """The authorisation matrix: every participant-data URL × every persona.
 
+The URLs, their sample arguments and the answer expected for each persona come from
+the apps' registries (`<app>/tests/endpoints.py`, collected by core/tests/matrix.py).
 For each pair: the status code, no identifying data in the body where the persona may
-not see it, and nothing changed after a refused write. The expected table is written
-out by hand from the access rules in DESIGN.md and policies' docstrings, not computed
-from the policy code, so a change of policy has to change this table too.
-
-Personas (see alongside/conftest.py): alice is the participant's peer, bob a peer in the
-same organisation, sam alice's supervisor, maria the program manager, eve the
-evaluator, ada the administrator, oscar a peer in another organisation.
+not see it, and nothing changed after a refused write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,103 +16,33 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
-from alongside.care.models import Referral, TreatmentEpisode
-from alongside.conftest import World, row_counts
-from alongside.core import clock
-from alongside.participants.forms import AssignmentForm, EnrolmentForm
-from alongside.participants.models import Assignment, Consent, Enrolment, Participant
+from alongside.conftest import World
+from alongside.core.tests.matrix import (
+    DONE,
+    LOGIN,
+    NOT_FOUND,
+    OK,
+    PERSONAS,
+    SEES_IDENTIFYING,
+    no_participant_data,
+    registry,
+    state,
+    today,
+)
+from alongside.participants.models import Participant
 
-PERSONAS = (None, "oscar", "bob", "alice", "sam", "maria", "eve", "ada")
+ENDPOINTS = registry()
+EXPECTED = {name: e.expected for name, e in ENDPOINTS.items()}
+SHOWS_NAME = {name for name, e in ENDPOINTS.items() if e.shows_name}
+NO_PARTICIPANT_SCREEN = {
+    name for name, e in ENDPOINTS.items() if not e.shows_participants
+}
+INVALID = {name: e.invalid for name, e in ENDPOINTS.items() if e.invalid is not None}
+NOT_PARTICIPANT_DATA = no_participant_data()
+
 # What the world's participant looks like in plain text: never in a body the persona
 # may not read identifying data in. The note is the world's encounter note.
 IDENTIFYING = ("Rosa", "Delgado", "555-0142", "Talked about the clinic appointment")
-
-LOGIN = "login"  # anonymous: redirect to the sign-in page
-OK = 200
-DONE = 302  # a valid POST that was accepted redirects back to the page
-NOT_FOUND = 404
-
-
-def _row(
-    anon: object = LOGIN,
-    oscar: object = NOT_FOUND,
-    bob: object = NOT_FOUND,
-    alice: object = NOT_FOUND,
-    sam: object = NOT_FOUND,
-    maria: object = NOT_FOUND,
-    eve: object = NOT_FOUND,
-    ada: object = NOT_FOUND,
-) -> dict[str | None, object]:
-    return {
-        None: anon,
-        "oscar": oscar,
-        "bob": bob,
-        "alice": alice,
-        "sam": sam,
-        "maria": maria,
-        "eve": eve,
-        "ada": ada,
-    }
-
-
-# fmt: off
-EXPECTED: dict[str, dict[str | None, object]] = {
-    # Pages (GET) ------------------------------------------------------------------
-    # A caseload exists for everyone who may view participants; what is on it is
-    # scoped (bob's and oscar's do not list Rosa).
-    "caseload":            _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK, eve=OK),
-    "detail":              _row(alice=OK, sam=OK, maria=OK, eve=OK),
-    "timeline":            _row(alice=OK, sam=OK, maria=OK, eve=OK),
-    # A deferred panel's body, as htmx fetches it when the panel is opened.
-    "panel":               _row(alice=OK, sam=OK, maria=OK, eve=OK),
-    "edit-page":           _row(alice=OK, sam=OK, maria=OK),
-    "create-page":         _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK),
-    # Today is a worker's own day; like every page a role has no use for, it is a
-    # 404 for the others (core.access: one refusal rule). Sign-in and the brand link
-    # go to core:home, which sends each role to its own first page.
-    "today":               _row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK),
-    "team":                _row(sam=OK, maria=OK),
-    "peer-caseload":       _row(sam=OK, maria=OK),
-    "overview":            _row(maria=OK, eve=OK, ada=OK),
-    "audit":               _row(ada=OK),
-    # Writes (POST, valid input) ---------------------------------------------------
-    "edit":                _row(alice=DONE, sam=DONE, maria=DONE),
-    "consent-create":      _row(alice=DONE, sam=DONE, maria=DONE),
-    "consent-revoke":      _row(alice=DONE, sam=DONE, maria=DONE),
-    "enrolment-create":    _row(alice=DONE, sam=DONE, maria=DONE),
-    "enrolment-discharge": _row(alice=DONE, sam=DONE, maria=DONE),
-    "encounter-create":    _row(alice=DONE, sam=DONE, maria=DONE),
-    # The same form sent by htmx: the fragment comes back (200) instead of a redirect.
-    "encounter-create-htmx": _row(alice=OK, sam=OK, maria=OK),
-    "referral-create":     _row(alice=DONE, sam=DONE, maria=DONE),
-    "referral-transition": _row(alice=DONE, sam=DONE, maria=DONE),
-    "treatment-start":     _row(alice=DONE, sam=DONE, maria=DONE),
-    "treatment-end":       _row(alice=DONE, sam=DONE, maria=DONE),
-    # Only supervisors and managers hand participants to another peer.
-    "assignment-create":   _row(sam=DONE, maria=DONE),
-}
-
-# Who may read the participant's identifying data on a page they may open at all.
-SEES_IDENTIFYING = {"alice", "sam", "maria"}
-# Pages on which the world's participant must appear by name for those who may see it
-# (a positive control: an absence check is worthless if the name is never shown).
-SHOWS_NAME = {"caseload", "detail", "edit-page", "peer-caseload"}
-# fmt: on
-
-
-@dataclass
-class Endpoint:
-    """How to call one URL for the world's participant."""
-
-    url: Callable[[World], str]
-    method: str = "GET"
-    data: Callable[[World, str], dict[str, Any]] = field(default=lambda world, name: {})
-    prepare: Callable[[World], None] = field(default=lambda world: None)
-    # What an accepted write must have changed.
-    check: Callable[[World, dict[str, Any], dict[str, Any]], bool] = field(
-        default=lambda world, before, after: True
-    )
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _pid(world: World) -> str:
@@ -126,226 +50,7 @@ def _pid(world: World) -> str:
 
 
 def _today(world: World) -> str:
-    return world.today().isoformat()
-
-
-def _value(form_field: Any, obj: Model) -> str:
-    # Ask the form how it spells a choice, so the matrix follows the form's choice of
-    # key (primary key or external id).
-    return str(form_field.prepare_value(obj))
-
-
-def _end_world_enrolment(world: World) -> None:
-    Enrolment.objects.filter(participant=world.participant).update(
-        started_on=world.today() - dt.timedelta(days=30),
-        ended_on=world.today() - dt.timedelta(days=1),
-        discharge_reason="moved",
-    )
-
-
-def _write_audited_changes(world: World) -> None:
-    """Give the audit log entries about Rosa, including changes to identifying
-    fields and a note, so the audit page has something it must mask."""
-    from alongside.care.services import encounter_create
-    from alongside.participants.services import participant_update
-
-    alice = world.members["alice"]
-    participant_update(actor=alice, participant=world.participant, phone="555-0143")
-    participant_update(actor=alice, participant=world.participant, phone="555-0142")
-    encounter_create(
-        actor=alice,
-        participant=world.participant,
-        type="coaching",
-        duration_minutes=20,
-        modality="phone",
-        note="Talked about the clinic appointment, again",
-    )
-
-
-def _local_now_minus(world: World, minutes: int) -> str:
-    """A datetime-local value in the organisation's time zone, as the form expects."""
-    when = (clock.now() - dt.timedelta(minutes=minutes)).astimezone(
-        clock.zone(world.org)
-    )
-    return when.strftime("%Y-%m-%dT%H:%M")
-
-
-def _one(model: type[Model], world: World) -> Model:
-    """The world's own record of this kind (the first one made)."""
-    return (
-        model.objects.filter(participant=world.participant)  # type: ignore[attr-defined]
-        .order_by("id")
-        .first()
-    )
-
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "caseload": Endpoint(lambda w: reverse("participants:caseload")),
-    "detail": Endpoint(lambda w: reverse("participants:detail", args=[_pid(w)])),
-    "timeline": Endpoint(lambda w: reverse("participants:timeline", args=[_pid(w)])),
-    "panel": Endpoint(
-        lambda w: reverse("participants:panel", args=[_pid(w), "referrals"]),
-        headers={"HX-Request": "true"},
-    ),
-    "edit-page": Endpoint(lambda w: reverse("participants:edit", args=[_pid(w)])),
-    "create-page": Endpoint(lambda w: reverse("participants:create")),
-    "today": Endpoint(lambda w: reverse("care:today")),
-    "team": Endpoint(lambda w: reverse("workforce:team")),
-    "peer-caseload": Endpoint(
-        lambda w: reverse("workforce:peer-caseload", args=[w.user("alice").external_id])
-    ),
-    "overview": Endpoint(lambda w: reverse("reporting:overview")),
-    "audit": Endpoint(lambda w: reverse("core:audit"), prepare=_write_audited_changes),
-    "edit": Endpoint(
-        lambda w: reverse("participants:edit", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "given_name": "Rosa",
-            "family_name": "Delgado",
-            "phone": "555-0199",
-            "gender": "woman",
-            "preferred_language": "es",
-            "primary_substances": ["opioids"],
-            "date_of_birth": "1988-04-12",
-            "email": w.participant.email,
-        },
-        check=lambda w, before, after: (
-            after["participant"]["phone"] == "555-0199"
-            and after["participant"]["gender"] == "woman"
-        ),
-    ),
-    "consent-create": Endpoint(
-        lambda w: reverse("participants:consent-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "kind": "disclosure",
-            "given_on": _today(w),
-            "recipient": "Harbor Street Clinic",
-            "purpose": "Coordinate care",
-            "information": "Attendance",
-        },
-        check=lambda w, before, after: (
-            after["counts"]["Consent"] == before["counts"]["Consent"] + 1
-        ),
-    ),
-    "consent-revoke": Endpoint(
-        lambda w: reverse(
-            "participants:consent-revoke",
-            args=[_pid(w), _one(Consent, w).external_id],  # type: ignore[attr-defined]
-        ),
-        "POST",
-        lambda w, name: {"revoked_on": _today(w)},
-        check=lambda w, before, after: after["consent_revoked_on"] is not None,
-    ),
-    "enrolment-create": Endpoint(
-        lambda w: reverse("participants:enrolment-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "program": _value(
-                EnrolmentForm(membership=w.members[name]).fields["program"], w.program
-            ),
-            "started_on": _today(w),
-        },
-        # Every recorder shares program one; end the open enrolment there first.
-        prepare=_end_world_enrolment,
-        check=lambda w, before, after: (
-            after["counts"]["Enrolment"] == before["counts"]["Enrolment"] + 1
-        ),
-    ),
-    "enrolment-discharge": Endpoint(
-        lambda w: reverse(
-            "participants:enrolment-discharge",
-            args=[_pid(w), _one(Enrolment, w).external_id],  # type: ignore[attr-defined]
-        ),
-        "POST",
-        lambda w, name: {"ended_on": _today(w), "discharge_reason": "goals_met"},
-        check=lambda w, before, after: after["enrolment_ended_on"] is not None,
-    ),
-    "encounter-create": Endpoint(
-        lambda w: reverse("care:encounter-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "type": "coaching",
-            "occurred_at": _local_now_minus(w, 90),
-            "duration_minutes": "25",
-            "modality": "in_person",
-            "topics": ["housing"],
-            "note": "Walked to the clinic together",
-        },
-        check=lambda w, before, after: (
-            after["counts"]["Encounter"] == before["counts"]["Encounter"] + 1
-        ),
-    ),
-    "encounter-create-htmx": Endpoint(
-        lambda w: reverse("care:encounter-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "type": "check_in_call",
-            "occurred_at": _local_now_minus(w, 30),
-            "duration_minutes": "10",
-            "modality": "phone",
-            "note": "Called back about the bus pass",
-        },
-        check=lambda w, before, after: (
-            after["counts"]["Encounter"] == before["counts"]["Encounter"] + 1
-        ),
-        headers={"HX-Request": "true"},
-    ),
-    "referral-create": Endpoint(
-        lambda w: reverse("care:referral-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "service": "housing",
-            "provider": "Hope Housing",
-            "made_on": _today(w),
-        },
-        check=lambda w, before, after: (
-            after["counts"]["Referral"] == before["counts"]["Referral"] + 1
-        ),
-    ),
-    "referral-transition": Endpoint(
-        lambda w: reverse(
-            "care:referral-transition",
-            args=[_one(Referral, w).external_id],  # type: ignore[attr-defined]
-        ),
-        "POST",
-        lambda w, name: {"to_status": "accepted", "on": _today(w)},
-        check=lambda w, before, after: after["referral_status"] == "accepted",
-    ),
-    "treatment-start": Endpoint(
-        lambda w: reverse("care:treatment-start", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "type": "methadone",
-            "provider": "Harbor Street Clinic",
-            "started_on": _today(w),
-        },
-        check=lambda w, before, after: (
-            after["counts"]["TreatmentEpisode"]
-            == before["counts"]["TreatmentEpisode"] + 1
-        ),
-    ),
-    "treatment-end": Endpoint(
-        lambda w: reverse(
-            "care:treatment-end",
-            args=[_one(TreatmentEpisode, w).external_id],  # type: ignore[attr-defined]
-        ),
-        "POST",
-        lambda w, name: {"ended_on": _today(w), "end_reason": "completed"},
-        check=lambda w, before, after: after["treatment_ended_on"] is not None,
-    ),
-    "assignment-create": Endpoint(
-        lambda w: reverse("care:assignment-create", args=[_pid(w)]),
-        "POST",
-        lambda w, name: {
-            "peer": _value(
-                AssignmentForm(membership=w.members["sam"]).fields["peer"],
-                w.user("bob"),
-            )
-        },
-        check=lambda w, before, after: after["open_peers"] == ["bob"],
-    ),
-}
+    return today(world)
 
 
 def _localised_dates(day: dt.date) -> list[str]:
@@ -374,42 +79,22 @@ def identifying_texts(world: World) -> tuple[str, ...]:
     )
 
 
-def state(world: World) -> dict[str, Any]:
-    """Everything a write to the world's participant could change."""
-    p = Participant.objects.get(pk=world.participant.pk)
-    counts = row_counts()
-    # Reads are audited, so the audit log may grow on a refused request; it is
-    # checked by the audit tests, not here.
-    counts.pop("AuditEvent")
-    return {
-        "counts": counts,
-        "participant": {
-            name: getattr(p, name)
-            for name in (
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "phone",
-                "email",
-                "address",
-                "gender",
-                "preferred_language",
-                "primary_substances",
-                "last_contact_at",
-                "archived_at",
-                "name_index",
-            )
-        },
-        "consent_revoked_on": _one(Consent, world).revoked_on,  # type: ignore[attr-defined]
-        "enrolment_ended_on": _one(Enrolment, world).ended_on,  # type: ignore[attr-defined]
-        "referral_status": _one(Referral, world).status,  # type: ignore[attr-defined]
-        "treatment_ended_on": _one(TreatmentEpisode, world).ended_on,  # type: ignore[attr-defined]
-        "open_peers": sorted(
-            Assignment.objects.filter(
-                participant=world.participant, ended_at__isnull=True
-            ).values_list("peer__username", flat=True)
-        ),
-    }
+def test_each_app_declares_its_own_urls(world: World) -> None:
+    """The registry is per app: a URL is declared by the app whose namespace it is in
+    (so the next app adds its rows in its own tests, not here)."""
+    from urllib.parse import urlsplit
+
+    from django.urls import resolve
+
+    from alongside.core.tests.matrix import registry_by_app
+
+    by_app = registry_by_app()
+    assert {"core", "participants", "care", "workforce", "reporting"} <= set(by_app)
+    for app, endpoints in by_app.items():
+        for name, spec in endpoints.items():
+            spec.prepare(world)
+            match = resolve(urlsplit(spec.url(world)).path)
+            assert match.namespace == app, (app, name, match.view_name)
 
 
 def test_the_table_covers_every_endpoint_and_persona():
@@ -552,40 +237,6 @@ def test_child_of_another_participant_is_404(world: World) -> None:
     assert state(world) == before
 
 
-def _future(world: World) -> str:
-    return (world.today() + dt.timedelta(days=3)).isoformat()
-
-
-# Input an allowed user sends that the form or the service refuses, as changes to the
-# valid input above. The error is shown next to the field and nothing is written.
-INVALID: dict[str, Callable[[World], dict[str, Any]]] = {
-    "edit": lambda w: {"given_name": "", "phone": "555-0100"},
-    "consent-create": lambda w: {"recipient": ""},
-    "consent-revoke": lambda w: {"revoked_on": _future(w)},
-    "enrolment-create": lambda w: {"started_on": _future(w)},
-    "enrolment-discharge": lambda w: {"ended_on": "2001-01-01"},
-    "encounter-create": lambda w: {"duration_minutes": "0"},
-    "encounter-create-htmx": lambda w: {
-        "occurred_at": (
-            (clock.now() + dt.timedelta(days=1))
-            .astimezone(clock.zone(w.org))
-            .strftime("%Y-%m-%dT%H:%M")
-        )
-    },
-    "referral-create": lambda w: {"provider": "  "},
-    # From "made" a referral cannot jump to "connected".
-    "referral-transition": lambda w: {"to_status": "connected"},
-    "treatment-start": lambda w: {"started_on": _future(w)},
-    "treatment-end": lambda w: {"end_reason": ""},
-    "assignment-create": lambda w: {
-        "peer": _value(
-            AssignmentForm(membership=w.members["sam"]).fields["peer"],
-            w.user("oscar"),
-        )
-    },
-}
-
-
 def test_every_write_has_an_invalid_case():
     writes = {name for name, spec in ENDPOINTS.items() if spec.method == "POST"}
     assert set(INVALID) == writes
@@ -596,7 +247,7 @@ def test_rejected_input_shows_the_error_and_writes_nothing(
     world: World, endpoint: str
 ) -> None:
     spec = ENDPOINTS[endpoint]
-    persona = "sam" if endpoint == "assignment-create" else "alice"
+    persona = spec.invalid_persona
     spec.prepare(world)
     data = {**spec.data(world, persona), **INVALID[endpoint](world)}
     before = state(world)
@@ -674,16 +325,6 @@ def test_reads_of_a_record_are_audited(
         assert event.request_id
     else:
         assert views.count() == before
-
-
-# URLs that show or change no participant data, so they have no row above.
-NOT_PARTICIPANT_DATA = {
-    "core:home",
-    "core:login",
-    "core:logout",
-    "core:ping",
-    "set_language",
-}
 
 
 def _url_names(patterns: Any, prefix: str = "") -> set[str]:
@@ -830,10 +471,6 @@ def test_the_walk_finds_a_name_when_it_is_there(world: World) -> None:
 
 
 # --- Read audit: one row per response that shows participant data -----------------
-
-# Screens with no participant on them: program figures, the audit log itself, and
-# the blank registration form.
-NO_PARTICIPANT_SCREEN = {"overview", "audit", "create-page"}
 
 
 @pytest.mark.parametrize(

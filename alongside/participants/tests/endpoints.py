@@ -1,0 +1,174 @@
+"""participants' URLs in the authorisation matrix (see core/tests/matrix.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+
+from alongside.core.tests.matrix import (
+    DONE,
+    OK,
+    Endpoint,
+    choice,
+    future,
+    one,
+    pid,
+    row,
+    today,
+)
+from alongside.participants.forms import EnrolmentForm
+from alongside.participants.models import Assignment, Consent, Enrolment, Participant
+
+
+def _end_world_enrolment(world: Any) -> None:
+    """Every recorder shares program one; end the open enrolment there first."""
+    Enrolment.objects.filter(participant=world.participant).update(
+        started_on=world.today() - dt.timedelta(days=30),
+        ended_on=world.today() - dt.timedelta(days=1),
+        discharge_reason="moved",
+    )
+
+
+def state(world: Any) -> dict[str, Any]:
+    p = Participant.objects.get(pk=world.participant.pk)
+    return {
+        "participant": {
+            name: getattr(p, name)
+            for name in (
+                "given_name",
+                "family_name",
+                "date_of_birth",
+                "phone",
+                "email",
+                "address",
+                "gender",
+                "preferred_language",
+                "primary_substances",
+                "last_contact_at",
+                "archived_at",
+                "name_index",
+            )
+        },
+        "consent_revoked_on": one(Consent, world).revoked_on,
+        "enrolment_ended_on": one(Enrolment, world).ended_on,
+        "open_peers": sorted(
+            Assignment.objects.filter(
+                participant=world.participant, ended_at__isnull=True
+            ).values_list("peer__username", flat=True)
+        ),
+    }
+
+
+def _added(model: str) -> Any:
+    return lambda w, before, after: (
+        after["counts"][model] == before["counts"][model] + 1
+    )
+
+
+# A caseload exists for everyone who may view participants; what is on it is scoped
+# (bob's and oscar's do not list Rosa).
+ENDPOINTS: dict[str, Endpoint] = {
+    "caseload": Endpoint(
+        lambda w: reverse("participants:caseload"),
+        row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK, eve=OK),
+        shows_name=True,
+    ),
+    "detail": Endpoint(
+        lambda w: reverse("participants:detail", args=[pid(w)]),
+        row(alice=OK, sam=OK, maria=OK, eve=OK),
+        shows_name=True,
+    ),
+    "timeline": Endpoint(
+        lambda w: reverse("participants:timeline", args=[pid(w)]),
+        row(alice=OK, sam=OK, maria=OK, eve=OK),
+    ),
+    # A deferred panel's body, as htmx fetches it when the panel is opened.
+    "panel": Endpoint(
+        lambda w: reverse("participants:panel", args=[pid(w), "referrals"]),
+        row(alice=OK, sam=OK, maria=OK, eve=OK),
+        headers={"HX-Request": "true"},
+    ),
+    "edit-page": Endpoint(
+        lambda w: reverse("participants:edit", args=[pid(w)]),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    # The blank registration form shows no participant.
+    "create-page": Endpoint(
+        lambda w: reverse("participants:create"),
+        row(oscar=OK, bob=OK, alice=OK, sam=OK, maria=OK),
+        shows_participants=False,
+    ),
+    "edit": Endpoint(
+        lambda w: reverse("participants:edit", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "given_name": "Rosa",
+            "family_name": "Delgado",
+            "phone": "555-0199",
+            "gender": "woman",
+            "preferred_language": "es",
+            "primary_substances": ["opioids"],
+            "date_of_birth": "1988-04-12",
+            "email": w.participant.email,
+        },
+        check=lambda w, before, after: (
+            after["participant"]["phone"] == "555-0199"
+            and after["participant"]["gender"] == "woman"
+        ),
+        invalid=lambda w: {"given_name": "", "phone": "555-0100"},
+    ),
+    "consent-create": Endpoint(
+        lambda w: reverse("participants:consent-create", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "kind": "disclosure",
+            "given_on": today(w),
+            "recipient": "Harbor Street Clinic",
+            "purpose": "Coordinate care",
+            "information": "Attendance",
+        },
+        check=_added("Consent"),
+        invalid=lambda w: {"recipient": ""},
+    ),
+    "consent-revoke": Endpoint(
+        lambda w: reverse(
+            "participants:consent-revoke",
+            args=[pid(w), one(Consent, w).external_id],
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"revoked_on": today(w)},
+        check=lambda w, before, after: after["consent_revoked_on"] is not None,
+        invalid=lambda w: {"revoked_on": future(w)},
+    ),
+    "enrolment-create": Endpoint(
+        lambda w: reverse("participants:enrolment-create", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "program": choice(
+                EnrolmentForm(membership=w.members[name]).fields["program"], w.program
+            ),
+            "started_on": today(w),
+        },
+        prepare=_end_world_enrolment,
+        check=_added("Enrolment"),
+        invalid=lambda w: {"started_on": future(w)},
+    ),
+    "enrolment-discharge": Endpoint(
+        lambda w: reverse(
+            "participants:enrolment-discharge",
+            args=[pid(w), one(Enrolment, w).external_id],
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"ended_on": today(w), "discharge_reason": "goals_met"},
+        check=lambda w, before, after: after["enrolment_ended_on"] is not None,
+        invalid=lambda w: {"ended_on": "2001-01-01"},
+    ),
+}
