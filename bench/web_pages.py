@@ -112,6 +112,16 @@ def main() -> None:
             ),
         ),
         (
+            # What the page cost for a peer before secondary panels were deferred.
+            "participant page, every panel open (peer)",
+            peer,
+            reverse(
+                "participants:detail", kwargs={"pid": busiest.participant.external_id}
+            )
+            + "?"
+            + "&".join(f"open={key}" for key in SECONDARY_PANELS[:-1]),
+        ),
+        (
             "participant page, every panel open (supervisor)",
             supervisor,
             reverse(
@@ -185,6 +195,8 @@ def _package(filename: str) -> str:
     for marker, group in groups:
         if marker in path:
             return group
+    if path.startswith("~"):
+        return "python built-ins (getattr, isinstance, str.join… called by the above)"
     return "python standard library and other"
 
 

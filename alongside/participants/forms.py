@@ -51,6 +51,14 @@ def peer_workers(membership: Membership) -> QuerySet[User]:
     ).order_by("first_name", "last_name", "username")
 
 
+def _peer_choices(membership: Membership) -> QuerySet[User]:
+    """The peer workers, loading only what the select shows: an organisation may
+    have a thousand of them."""
+    return peer_workers(membership).only(
+        "id", "external_id", "first_name", "last_name", "username"
+    )
+
+
 class SiteChoiceField(ExternalIdChoiceField):
     def label_from_instance(self, obj: Site) -> str:  # type: ignore[override]
         return f"{obj.program.name} — {obj.name}"
@@ -125,7 +133,7 @@ class ParticipantCreateForm(_IdentityFields):
         self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
         self.fields["started_on"].initial = clock.request_today
         if can_assign:
-            self.fields["assign_to"].queryset = peer_workers(membership)  # type: ignore[attr-defined]
+            self.fields["assign_to"].queryset = _peer_choices(membership)  # type: ignore[attr-defined]
         else:
             del self.fields["assign_to"]
 
@@ -206,4 +214,4 @@ class AssignmentForm(forms.Form):
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "assignment-%s")
         super().__init__(*args, **kwargs)
-        self.fields["peer"].queryset = peer_workers(membership)  # type: ignore[attr-defined]
+        self.fields["peer"].queryset = _peer_choices(membership)  # type: ignore[attr-defined]

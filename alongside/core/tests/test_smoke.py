@@ -56,3 +56,25 @@ def test_models_with_an_external_id_share_one_definition():
         assert issubclass(model, ExternalIdModel) or model is User, model
         field = model._meta.get_field("external_id")
         assert field.unique and not field.editable
+
+
+@pytest.mark.parametrize("selected", [None, "b", ""])
+def test_long_select_matches_djangos(selected):
+    """Same markup as Django's Select (whitespace aside), with escaping, a selected
+    option, optgroups and boolean attributes."""
+    import re
+
+    from django import forms
+
+    from alongside.core.formtools import LongSelect
+
+    choices = [
+        ("", "---------"),
+        ("a", "Ada <Lovelace> & co"),
+        ("b", 'Bob "the" builder'),
+        ("Team", [("c", "Cy"), ("d", "Dee")]),
+    ]
+    attrs = {"id": "x-peer", "required": True, "aria-describedby": "x-help"}
+    ours = LongSelect(choices=choices).render("peer", selected, attrs)
+    theirs = forms.Select(choices=choices).render("peer", selected, attrs)
+    assert re.sub(r">\s+<", "><", theirs) == ours
