@@ -98,7 +98,7 @@ def log_contact_panel(req: PanelRequest) -> dict[str, Any]:
 
 def referrals_panel(req: PanelRequest) -> dict[str, Any]:
     referrals = [r for r in _referrals(req) if r.status != ReferralStatus.CLOSED]
-    ctx: dict[str, Any] = {"referrals": referrals, "count": len(referrals)}
+    ctx: dict[str, Any] = {"referrals": referrals}
     if req.can_record:
         for r in referrals:
             r.form = req.item_form(  # type: ignore[attr-defined]

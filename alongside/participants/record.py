@@ -208,7 +208,6 @@ def render_panels(
     out = []
     for p in panels():
         deferred = is_deferred(p, req)
-        ctx: dict[str, Any] = {}
         body: SafeString | None = None
         if deferred:
             if p.visible is not None and not p.visible(req):
@@ -217,14 +216,13 @@ def render_panels(
             built = render_body(p, req, page_context)
             if built is None:
                 continue
-            ctx, body = built
+            body = built[1]
         html = render_to_string(
             "participants/panels/_panel.html",
             {
                 "participant": req.participant,
                 "panel": p,
                 "body": body,
-                "count": ctx.get("count"),
                 "deferred": deferred,
                 "open": not deferred and (p.key in req.open or not req.can_record),
             },
