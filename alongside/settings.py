@@ -91,6 +91,9 @@ MIDDLEWARE = [
     # One read-audit row per response that shows participant data (core.reads).
     "alongside.core.reads.ReadAuditMiddleware",
     "alongside.core.middleware.SecurityHeadersMiddleware",
+    # After the security headers, so its 400 carries them; before any view or the
+    # sign-in lockout (axes) can send a NUL to the database.
+    "alongside.core.middleware.HostileInputMiddleware",
     # AxesMiddleware last: it turns a locked-out login into a clear page.
     "axes.middleware.AxesMiddleware",
 ]

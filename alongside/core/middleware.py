@@ -106,3 +106,45 @@ class SecurityHeadersMiddleware:
             response["Pragma"] = "no-cache"
             response["Expires"] = "0"
         return response
+
+
+class HostileInputMiddleware:
+    """Refuse, with a 400 that names the parameter, a request whose query string or
+    form carries a NUL character. No field of Alongside can hold one, PostgreSQL
+    refuses it in text, and it is how fuzzers turn a lookup into a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        bad = _nul_parameter(request)
+        if bad is not None:
+            from django.shortcuts import render
+            from django.utils.translation import gettext as _
+
+            return render(
+                request,
+                "web/400.html",
+                {
+                    "message": _(
+                        "The request was refused: “%(field)s” contains a character "
+                        "that is not allowed (NUL). Nothing was saved."
+                    )
+                    % {"field": bad[:60]}
+                },
+                status=400,
+            )
+        return self.get_response(request)
+
+
+def _nul_parameter(request: HttpRequest) -> str | None:
+    sources = [request.GET]
+    if request.method == "POST":
+        sources.append(request.POST)
+    for params in sources:
+        for key, values in params.lists():
+            if "\x00" in key:
+                return key.replace("\x00", "\\0")
+            if any("\x00" in v for v in values):
+                return key
+    return None

@@ -24,6 +24,7 @@ from alongside.core import audit
 from alongside.core.access import MemberRequest, member_required, membership_of
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
+from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.core.selectors import (
     audit_events_filtered,
@@ -54,10 +55,7 @@ class CountlessPage:
 
     @classmethod
     def of(cls, qs: QuerySet[Any], page: str | None, size: int) -> CountlessPage:
-        try:
-            number = max(int(page or 1), 1)
-        except ValueError:
-            number = 1
+        number = page_number(page)
         start = (number - 1) * size
         rows = list(qs[start : start + size + 1])
         return cls(rows[:size], number, len(rows) > size)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alongside.core import audit
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
+from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.participants import record, selectors, services
 from alongside.participants.forms import (
@@ -45,10 +46,7 @@ TIMELINE_PAGE_SIZE = 20
 
 
 def _page_number(request: HttpRequest, name: str = "page") -> int:
-    try:
-        return max(1, int(request.GET.get(name, "1")))
-    except ValueError:
-        return 1
+    return page_number(request.GET.get(name))
 
 
 # -- Caseload --------------------------------------------------------------------
