@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 
+from alongside.core import reads
 from alongside.core.permissions import has_perm
 
 if TYPE_CHECKING:
@@ -63,6 +64,18 @@ def member_required(perm: str | None = None) -> Callable[[V], V]:
             if membership is None or (
                 perm is not None and not has_perm(membership, perm)
             ):
+                if membership is not None:
+                    # A page this role has no use for: audited like any refusal.
+                    reads.note_refusal(
+                        reads.Refusal(
+                            target_type="page",
+                            target_id=request.resolver_match.view_name
+                            if request.resolver_match
+                            else "",
+                            organisation_id=membership.organisation_id,
+                            participant_id=None,
+                        )
+                    )
                 raise Http404
             return view(request, *args, **kwargs)
 

@@ -56,16 +56,16 @@ def record(
     action: str,
     target: models.Model | None = None,
     target_type: str = "",
+    target_id: str = "",
     participant_id: uuid.UUID | None = None,
     changes: Mapping[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEvent:
-    """Append one audit event. Call inside the service's transaction."""
+    """Append one audit event. Call inside the service's transaction. The target is
+    a model instance, or a type and external id (a record the actor never got)."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = str(getattr(target, "external_id", target.pk))
-    else:
-        target_id = ""
     return AuditEvent.objects.create(
         organisation=organisation,
         actor=actor if actor is not None and actor.is_authenticated else None,

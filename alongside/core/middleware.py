@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -24,14 +25,18 @@ def current_request_id() -> str:
 
 
 class RequestIdMiddleware:
-    """Take X-Request-ID from the proxy when it is well-formed, else make one."""
+    """Give every request an id (`X-Request-ID` on the response, `request_id` on its
+    audit rows). The id a client sends is used only when the deployment says a proxy
+    in front sets it (`ALONGSIDE_TRUST_REQUEST_ID=true`) and it is well-formed;
+    otherwise anyone could write any id into the audit log."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        trusted = settings.ALONGSIDE_TRUST_REQUEST_ID and _SAFE_ID.match(incoming)
+        rid = incoming if trusted else uuid.uuid4().hex
         token = _request_id.set(rid)
         try:
             response = self.get_response(request)

@@ -154,6 +154,8 @@ class AuditEvent(ExternalIdModel):
         LOGIN = "login", _("signed in")
         LOGOUT = "logout", _("signed out")
         LOGIN_FAILED = "login_failed", _("failed sign-in")
+        # A record that exists, asked for by someone it is out of scope for (core.reads).
+        REFUSE = "refuse", _("refused access")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, related_name="+"

@@ -9,6 +9,13 @@ rejected form (400) that shows the page again. A redirect after a write, a refus
 (404) or an error shows nothing and writes no read row; the write itself is audited by
 its service. Views never call the audit for reads, so none can forget to.
 
+A **refusal** is noted too: when a gate answers 404 for a record that exists (out of
+the requester's scope, or an action their role may not take), `note_refusal` keeps the
+attempted target, and the middleware writes one `refuse` row per refused target, in
+the target's organisation, whatever the response. The requester is told nothing: the
+answer is the same 404 as for an id that does not exist. The audit page itself is a
+read (`core.audit`), with the pseudonyms it listed.
+
 Outside a request (commands, tasks, tests calling selectors) there is no ledger and
 noting is a no-op.
 """
@@ -34,6 +41,17 @@ class ReadLedger:
     shown: dict[str, None] = field(default_factory=dict)  # pseudonyms, in order
     query: dict[str, Any] = field(default_factory=dict)
     noted: bool = False
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record that exists, asked for and refused."""
+
+    target_type: str  # e.g. "participants.participant"
+    target_id: str  # its external id
+    organisation_id: int  # the record's organisation, which is told
+    participant_id: Any  # the participant's external id
 
 
 _ledger: contextvars.ContextVar[ReadLedger | None] = contextvars.ContextVar(
@@ -73,6 +91,22 @@ def note_list(
     return rows
 
 
+def note_screen(kind: str) -> None:
+    """The request showed a screen of `kind` that is a read even when it lists no
+    participant (the audit log)."""
+    ledger = _ledger.get()
+    if ledger is not None:
+        ledger.noted = True
+        ledger.kind = ledger.kind or kind
+
+
+def note_refusal(refusal: Refusal) -> None:
+    """The gate refused this existing record (see the module docstring)."""
+    ledger = _ledger.get()
+    if ledger is not None and refusal not in ledger.refusals:
+        ledger.refusals.append(refusal)
+
+
 def shows_data(status: int) -> bool:
     return 200 <= status < 300 or status == 400
 
@@ -96,7 +130,24 @@ class ReadAuditMiddleware:
         membership = getattr(request, "membership", None)
         if ledger.noted and membership is not None and shows_data(response.status_code):
             _write(request, membership, ledger)
+        for refusal in ledger.refusals:
+            _write_refusal(request, refusal, response.status_code)
         return response
+
+
+def _write_refusal(request: HttpRequest, refusal: Refusal, status: int) -> None:
+    from alongside.core import audit
+    from alongside.core.models import AuditEvent, Organisation
+
+    audit.record(
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=Organisation(pk=refusal.organisation_id),
+        action=AuditEvent.Action.REFUSE,
+        target_type=refusal.target_type,
+        target_id=refusal.target_id,
+        participant_id=refusal.participant_id,
+        changes={"path": request.path, "method": request.method, "status": status},
+    )
 
 
 def _write(request: HttpRequest, membership: Any, ledger: ReadLedger) -> None:

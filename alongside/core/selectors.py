@@ -10,6 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import QuerySet
 
+from alongside.core import reads
 from alongside.core.models import AuditEvent, Membership, User
 from alongside.core.permissions import has_perm
 
@@ -83,7 +84,7 @@ def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[Aud
                 organisation_id=membership.organisation_id, external_id__in=ids
             ).values_list("external_id", "pseudonym")
         )
-    return [
+    rows = [
         AuditRow(
             event=e,
             pseudonym=pseudonyms.get(e.participant_id, "") if e.participant_id else "",
@@ -93,3 +94,11 @@ def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[Aud
         )
         for e in events
     ]
+    # Reading the audit log is itself a read: of the pseudonyms it lists.
+    reads.note_list(
+        [r for r in rows if r.pseudonym],
+        kind="core.audit",
+        pseudonym=lambda r: r.pseudonym,
+    )
+    reads.note_screen("core.audit")
+    return rows

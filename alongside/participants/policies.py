@@ -12,6 +12,7 @@ both raise Http404.
 from __future__ import annotations
 
 import uuid
+from typing import Any, NoReturn
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
@@ -91,18 +92,39 @@ def participant_get_for_user(
 ) -> Participant:
     """The participant, if this membership may do `action` to it; else Http404."""
     perm = ACTION_PERMS[action]
-    if not has_perm(membership, perm):
-        raise Http404
     key = parse_external_id(external_id)
+    if not has_perm(membership, perm):
+        refuse(Participant.objects.filter(external_id=key))
     try:
         participant = participants_visible_to(membership).get(external_id=key)
     except Participant.DoesNotExist:
-        raise Http404 from None
+        refuse(Participant.objects.filter(external_id=key))
     # Scoped to the membership's organisation, so it is the participant's: the record's
     # calendar (core.clock) needs its time zone without another query.
     participant.organisation = membership.organisation  # type: ignore[union-attr]
     reads.note_record(participant)  # the read audit of this request (core.reads)
     return participant
+
+
+def refuse(records: Any, participant_path: str = "") -> NoReturn:
+    """404 for a gate that will not hand out a record; if the record exists, the
+    refusal is noted for the audit (core.reads), in the record's organisation. The
+    answer is the same 404 either way. `records` is the unscoped queryset of the
+    record asked for; `participant_path` the lookup from it to its participant."""
+    prefix = f"{participant_path}__" if participant_path else ""
+    found = records.values_list(
+        "external_id", f"{prefix}organisation_id", f"{prefix}external_id"
+    ).first()
+    if found is not None:
+        reads.note_refusal(
+            reads.Refusal(
+                target_type=records.model._meta.label_lower,
+                target_id=str(found[0]),
+                organisation_id=found[1],
+                participant_id=found[2],
+            )
+        )
+    raise Http404
 
 
 def parse_external_id(value: uuid.UUID | str) -> uuid.UUID:
@@ -120,5 +142,6 @@ __all__ = [
     "parse_external_id",
     "participant_get_for_user",
     "participants_visible_to",
+    "refuse",
     "team_user_ids",
 ]

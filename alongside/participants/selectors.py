@@ -25,7 +25,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.http import Http404
 
 from alongside.core import clock, crypto, reads
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
@@ -46,6 +45,7 @@ from alongside.participants.policies import (
     can_view_identifying,
     parse_external_id,
     participants_visible_to,
+    refuse,
 )
 
 M = TypeVar("M", bound=Model)
@@ -177,9 +177,10 @@ def child_get_for_user(
     """A record that belongs to a participant (referral, consent, enrolment…), found
     only through the participants `membership` may see, and only if it may do
     `action`; anything else is Http404, like an unknown id."""
-    if not has_perm(membership, ACTION_PERMS[action]):
-        raise Http404
     key = parse_external_id(external_id)
+    unscoped = queryset.model._default_manager.filter(external_id=key)
+    if not has_perm(membership, ACTION_PERMS[action]):
+        refuse(unscoped, "participant")
     try:
         child = (
             queryset.filter(participant__in=participants_visible_to(membership))
@@ -187,7 +188,7 @@ def child_get_for_user(
             .get(external_id=key)
         )
     except ObjectDoesNotExist:
-        raise Http404 from None
+        refuse(unscoped, "participant")
     participant = child.participant  # type: ignore[attr-defined]
     participant.organisation = membership.organisation  # type: ignore[union-attr]
     reads.note_record(participant)

@@ -120,3 +120,118 @@ def test_database_refuses_queryset_update_and_delete(world):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
     assert AuditEvent.objects.get(pk=event.pk).reason == ""
+
+
+# -- Refusals, the audit page, request ids (core.reads, core.middleware) ----------
+
+
+def _refusals(world):
+    from alongside.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(action=AuditEvent.Action.REFUSE).order_by("id")
+
+
+@pytest.mark.parametrize(
+    ("persona", "how"),
+    [
+        ("bob", "get"),  # same organisation, not his participant
+        ("oscar", "get"),  # another organisation
+        ("sam", "post-other"),  # a supervisor, for a participant outside his team
+    ],
+)
+def test_a_refused_request_for_an_existing_record_is_audited_and_told_nothing(
+    world, persona, how
+):
+    from django.urls import reverse
+
+    pid = world.participant.external_id
+    client = world.client_for(persona)
+    if how == "post-other":
+        from alongside.core.tests.factories import ParticipantFactory
+
+        pid = ParticipantFactory(organisation=world.org).external_id
+        response = client.post(reverse("care:referral-create", args=[pid]), {})
+    else:
+        response = client.get(reverse("participants:detail", args=[pid]))
+    unknown = client.get(
+        reverse("participants:detail", args=["00000000-0000-0000-0000-000000000001"])
+    )
+    assert response.status_code == unknown.status_code == 404
+    assert response.content == unknown.content or b"Rosa" not in response.content
+    (row,) = _refusals(world)
+    assert row.actor == world.user(persona)
+    # Written to the organisation whose record it is, so its administrator sees it.
+    assert row.organisation == world.org
+    assert row.participant_id == pid
+    assert row.target_type == "participants.participant"
+    assert row.request_id == response["X-Request-ID"]
+    assert row.changes["status"] == 404
+
+
+def test_a_refused_child_record_names_the_child_and_its_participant(world):
+    from django.urls import reverse
+
+    from alongside.care.models import Referral
+
+    referral = Referral.objects.filter(participant=world.participant).first()
+    response = world.client_for("bob").post(
+        reverse("care:referral-transition", args=[referral.external_id]),
+        {"to_status": "accepted"},
+    )
+    assert response.status_code == 404
+    (row,) = _refusals(world)
+    assert row.target_type == "care.referral"
+    assert row.target_id == str(referral.external_id)
+    assert row.participant_id == world.participant.external_id
+
+
+def test_a_page_the_role_has_no_use_for_is_a_refusal_too(world):
+    from django.urls import reverse
+
+    response = world.client_for("eve").post(
+        reverse("care:referral-create", args=[world.participant.external_id]), {}
+    )
+    assert response.status_code == 404
+    (row,) = _refusals(world)
+    assert (row.target_type, row.target_id) == ("page", "care:referral-create")
+    assert row.organisation == world.org and row.actor == world.user("eve")
+
+
+def test_an_unknown_id_writes_no_refusal(world):
+    from django.urls import reverse
+
+    world.client_for("bob").get(
+        reverse("participants:detail", args=["00000000-0000-0000-0000-000000000001"])
+    )
+    assert not _refusals(world).exists()
+
+
+def test_reading_the_audit_log_is_audited(world):
+    from django.urls import reverse
+
+    from alongside.core.models import AuditEvent
+    from alongside.participants.services import participant_update
+
+    participant_update(
+        actor=world.members["alice"], participant=world.participant, phone="555-0100"
+    )
+    response = world.client_for("ada").get(reverse("core:audit"))
+    (row,) = AuditEvent.objects.filter(
+        action=AuditEvent.Action.VIEW, request_id=response["X-Request-ID"]
+    )
+    assert row.target_type == "core.audit"
+    assert row.actor == world.user("ada")
+    assert world.participant.pseudonym in row.changes["shown"]
+
+
+@pytest.mark.parametrize(("trusted", "kept"), [(False, False), (True, True)])
+def test_a_client_request_id_is_used_only_from_a_trusted_proxy(
+    world, settings, trusted, kept
+):
+    from django.urls import reverse
+
+    settings.ALONGSIDE_TRUST_REQUEST_ID = trusted
+    response = world.client_for("alice").get(
+        reverse("participants:caseload"), headers={"X-Request-ID": "forged-id-1"}
+    )
+    assert (response["X-Request-ID"] == "forged-id-1") is kept
