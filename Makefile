@@ -31,7 +31,7 @@ run: install
 	$(DEV_ENV) $(VENV)/bin/alongside collectstatic --noinput -v 0
 	$(DEV_ENV) $(VENV)/bin/alongside demo
 	@echo "Alongside is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(DEV_ENV) $(VENV)/bin/gunicorn alongside.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
+	$(DEV_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py alongside.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
 
 ## make test: lint, migrations check, the whole suite on SQLite, the date-sensitive
 ## tests at every calendar-splitting instant under a faked system clock, then PostgreSQL.

@@ -198,6 +198,14 @@ ALONGSIDE_TRUST_REQUEST_ID = env_bool("ALONGSIDE_TRUST_REQUEST_ID")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ALONGSIDE_BEHIND_PROXY") else None
 )
+# Transport security in production (docs/operations.md; tested in production mode by
+# core/tests/test_production.py). Development (`make run`) serves plain HTTP locally.
+SECURE_HSTS_SECONDS = env_int("ALONGSIDE_HSTS_SECONDS", 0 if DEV_MODE else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ALONGSIDE_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False  # a decision for the site's owner, not a default
+# Redirect plain HTTP to HTTPS unless the proxy in front already does
+# (ALONGSIDE_SSL_REDIRECT=false).
+SECURE_SSL_REDIRECT = env_bool("ALONGSIDE_SSL_REDIRECT", not DEV_MODE)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]

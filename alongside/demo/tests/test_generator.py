@@ -306,3 +306,34 @@ def test_encounter_notes_are_encrypted_and_read_back() -> None:
         assert all(row[0].startswith("gAAAAA") for row in cursor.fetchall())
     topics = Encounter.objects.values_list("topics", flat=True)
     assert all(isinstance(t, list) for t in topics)
+
+
+@pytest.mark.django_db
+def test_a_build_and_its_counters_are_one_unit_and_the_demo_repairs_missing_ones() -> (
+    None
+):
+    """An interrupted build left the overview empty until `rebuild_counts` was run by
+    hand. Now the counters are written in the build's transaction; and demo data found
+    without counters (from such a build) gets them back the next time `demo` runs."""
+    from unittest import mock
+
+    from alongside.core.models import ProgramDailyCount
+
+    with (
+        mock.patch(
+            "alongside.core.counters.rebuild_counts", side_effect=RuntimeError("kill")
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        _build_tiny()
+    assert not Participant.objects.exists()  # nothing half-written
+
+    _build_tiny()
+    totals = dict(ProgramDailyCount.objects.values_list("metric").annotate(n=Count("id")))
+    assert totals  # counters came with the data
+    ProgramDailyCount.objects.all().delete()
+    call_command("demo", scale="tiny", stdout=io.StringIO())
+    assert (
+        dict(ProgramDailyCount.objects.values_list("metric").annotate(n=Count("id")))
+        == totals
+    )
