@@ -1575,10 +1575,7 @@ def _repair_counts() -> None:
     from alongside.core.counters import rebuild_counts
     from alongside.core.models import ProgramDailyCount
 
-    if (
-        not ProgramDailyCount.objects.exists()
-        and Encounter.objects.exists()
-    ):
+    if not ProgramDailyCount.objects.exists() and Encounter.objects.exists():
         logger.info("demo data has no program counters: rebuilding them")
         rebuild_counts()
 

@@ -329,7 +329,9 @@ def test_a_build_and_its_counters_are_one_unit_and_the_demo_repairs_missing_ones
     assert not Participant.objects.exists()  # nothing half-written
 
     _build_tiny()
-    totals = dict(ProgramDailyCount.objects.values_list("metric").annotate(n=Count("id")))
+    totals = dict(
+        ProgramDailyCount.objects.values_list("metric").annotate(n=Count("id"))
+    )
     assert totals  # counters came with the data
     ProgramDailyCount.objects.all().delete()
     call_command("demo", scale="tiny", stdout=io.StringIO())
