@@ -186,7 +186,7 @@ class ReferralStatusChange(ExternalIdModel):
     changed_on = models.DateField(_("date"))
     changed_at = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

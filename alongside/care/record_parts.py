@@ -98,6 +98,10 @@ def log_contact_panel(req: PanelRequest) -> dict[str, Any]:
 
 def referrals_panel(req: PanelRequest) -> dict[str, Any]:
     referrals = [r for r in _referrals(req) if r.status != ReferralStatus.CLOSED]
+    for r in referrals:
+        # Status notes are encrypted free text: blanked for a role that may not
+        # read them, like every other row of the record.
+        r.history = belonging_to(req.participant, r.history)  # type: ignore[attr-defined]
     ctx: dict[str, Any] = {"referrals": referrals}
     if req.can_record:
         for r in referrals:

@@ -70,7 +70,7 @@ class ConsentAdmin(PseudonymColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "revoked_on",
     )
     list_filter = ("kind",)
-    search_fields = ("participant__pseudonym", "recipient")
+    search_fields = ("participant__pseudonym",)  # the recipient is encrypted
 
 
 @admin.register(Enrolment)

@@ -173,11 +173,11 @@ class Consent(ExternalIdModel):
         Participant, on_delete=models.PROTECT, related_name="consents"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    recipient = models.CharField(_("recipient"), max_length=200, blank=True)
-    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
-    information = models.CharField(
-        _("information that may be disclosed"), max_length=300, blank=True
-    )
+    # Who may receive what and why can name a person ("her mother, Ana Roe"):
+    # encrypted like the notes, masked in the audit log, withheld from blind roles.
+    recipient = EncryptedTextField(_("recipient"), blank=True)
+    purpose = EncryptedTextField(_("purpose"), blank=True)
+    information = EncryptedTextField(_("information that may be disclosed"), blank=True)
     given_on = models.DateField(_("given on"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)

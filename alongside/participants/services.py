@@ -161,6 +161,10 @@ def participant_update(
     return participant
 
 
+# A consent's free text can name a person: never in the audit log in clear.
+CONSENT_FREE_TEXT = ("recipient", "purpose", "information")
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -206,7 +210,9 @@ def consent_record(
         target=consent,
         participant_id=participant.external_id,
         changes=audit.snapshot(
-            consent, ("kind", "recipient", "purpose", "given_on", "expires_on")
+            consent,
+            ("kind", "recipient", "purpose", "information", "given_on", "expires_on"),
+            masked=CONSENT_FREE_TEXT,
         ),
     )
     return consent

@@ -145,3 +145,75 @@ def test_empty_values_stay_empty(world):
     p.save()
     p.refresh_from_db()
     assert p.address == "" and p.date_of_birth is None
+
+
+def _column(table: str, column: str, pk: int) -> str:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return cur.fetchone()[0]
+
+
+def test_consent_free_text_is_encrypted_and_masked_in_the_audit_log(world):
+    from alongside.core.models import AuditEvent
+    from alongside.participants.services import consent_record
+
+    consent = consent_record(
+        actor=world.members["alice"],
+        participant=world.participant,
+        kind="disclosure",
+        recipient="Her mother, Ana Roe",
+        purpose="Tell her mother Ana Roe about relapse",
+        information="Attendance and relapse",
+        given_on=world.today(),
+    )
+    for column in ("recipient", "purpose", "information"):
+        stored = _column("participants_consent", column, consent.pk)
+        assert "Ana" not in stored and "relapse" not in stored.lower()
+    consent.refresh_from_db()
+    assert consent.recipient == "Her mother, Ana Roe"
+    event = AuditEvent.objects.filter(target_id=str(consent.external_id)).get()
+    assert "Ana" not in str(event.changes)
+    assert event.changes["recipient"] == "•••" and event.changes["kind"] == "disclosure"
+
+
+def test_a_referral_status_note_is_encrypted(world):
+    from alongside.care.services import referral_transition
+
+    referral = Referral.objects.get(participant=world.participant)
+    referral_transition(
+        actor=world.members["alice"],
+        referral=referral,
+        to_status="accepted",
+        on=world.today(),
+        note="Spoke to her sister Marta at the door",
+    )
+    change = referral.status_changes.order_by("-id").first()
+    assert "Marta" not in _column("care_referralstatuschange", "note", change.pk)
+    change.refresh_from_db()
+    assert change.note == "Spoke to her sister Marta at the door"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_plaintext_written_before_it():
+    """Existing consents and status notes were plaintext: migrating encrypts them,
+    and migrating back restores them."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from alongside.core.tests.factories import ConsentFactory
+
+    consent = ConsentFactory(recipient="x", purpose="y")
+    executor = MigrationExecutor(connection)
+    before = [("participants", "0005_base_model_times")]
+    latest = executor.loader.graph.leaf_nodes("participants")
+    executor.migrate(before)
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE participants_consent SET recipient = %s, purpose = %s WHERE id = %s",
+            ["Dr. Lena Ortiz", "", consent.pk],
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(latest)
+    assert "Lena" not in _column("participants_consent", "recipient", consent.pk)
+    consent.refresh_from_db()
+    assert consent.recipient == "Dr. Lena Ortiz" and consent.purpose == ""
