@@ -34,7 +34,10 @@ if not SECRET_KEY:
         raise SettingError(
             "DJANGO_SECRET_KEY is not set (set it, or ALONGSIDE_DEV=true for development)"
         )
-    SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105
+    # Random per installation (var/dev-secret.key), never a string in the code.
+    from alongside.core.crypto import dev_key
+
+    SECRET_KEY = dev_key(VAR_DIR / "dev-secret.key")
 
 # Comma- or newline-separated Fernet keys: the first encrypts, all decrypt (rotation).
 _keys = env_secret("ALONGSIDE_ENCRYPTION_KEYS")
@@ -48,9 +51,25 @@ if not ENCRYPTION_KEYS:
         "ALONGSIDE_ENCRYPTION_KEYS is not set: identifying fields cannot be encrypted "
         "(see docs/operations.md, 'Encryption key')"
     )
-# Key for the blind index used to search encrypted names; separate from the data keys
-# so that rotating a data key does not require rebuilding the search index.
-SEARCH_INDEX_KEY = env_secret("ALONGSIDE_SEARCH_INDEX_KEY") or SECRET_KEY
+# Key for the blind index used to search encrypted names (core.crypto.blind_token;
+# each organisation's key is derived from it). Separate from the data keys, so that
+# rotating a data key does not require rebuilding the search index, and from the
+# secret key. Required in production; random per installation in development.
+SEARCH_INDEX_KEY = env_secret("ALONGSIDE_SEARCH_INDEX_KEY")
+if not SEARCH_INDEX_KEY and DEV_MODE:
+    from alongside.core.crypto import dev_key
+
+    SEARCH_INDEX_KEY = dev_key(VAR_DIR / "dev-search-index.key")
+if not SEARCH_INDEX_KEY:
+    raise SettingError(
+        "ALONGSIDE_SEARCH_INDEX_KEY is not set: names cannot be searched safely "
+        "(see docs/operations.md, 'Encryption key')"
+    )
+if SEARCH_INDEX_KEY == SECRET_KEY:
+    raise SettingError(
+        "ALONGSIDE_SEARCH_INDEX_KEY must differ from DJANGO_SECRET_KEY "
+        "(see docs/operations.md, 'Encryption key')"
+    )
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]

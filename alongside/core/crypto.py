@@ -70,18 +70,35 @@ def _normalise(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
 
 
-def blind_token(word: str) -> str:
-    """A keyed hash of one normalised word: equal words give equal tokens."""
+def _index_key(organisation: Any) -> bytes:
+    """The organisation's own blind-index key, derived from ALONGSIDE_SEARCH_INDEX_KEY
+    and the organisation's external id: equal names in two organisations give
+    different tokens, so a dump of one cannot be matched against another."""
+    return hmac.new(
+        settings.SEARCH_INDEX_KEY.encode(),
+        b"alongside-name-index:" + str(organisation.external_id).encode(),
+        hashlib.sha256,
+    ).digest()
+
+
+def blind_token(word: str, organisation: Any) -> str:
+    """A keyed hash of one normalised word: within an organisation, equal words give
+    equal tokens (the residual risk, docs/operations.md)."""
     digest = hmac.new(
-        settings.SEARCH_INDEX_KEY.encode(), _normalise(word).encode(), hashlib.sha256
+        _index_key(organisation), _normalise(word).encode(), hashlib.sha256
     ).hexdigest()
     return digest[:16]
 
 
-def blind_index(*texts: str) -> str:
+def blind_index(*texts: str, organisation: Any) -> str:
     """Space-separated tokens for every word of `texts`, for exact-word search."""
     words = {w for t in texts if t for w in _normalise(t).replace("-", " ").split()}
-    return " ".join(sorted(blind_token(w) for w in words))
+    key = _index_key(organisation)
+    return " ".join(
+        sorted(
+            hmac.new(key, w.encode(), hashlib.sha256).hexdigest()[:16] for w in words
+        )
+    )
 
 
 class EncryptedTextField(models.TextField):

@@ -986,7 +986,9 @@ def _history(
         "phone": phone,
         "email": email,
         "address": address,
-        "name_index": crypto.blind_index(given, family),
+        "name_index": crypto.blind_index(
+            given, family, organisation=ctx.program.organisation
+        ),
         "birth_year": dob.year,
         "gender": str(gender),
         "preferred_language": plan.language,

@@ -96,8 +96,8 @@ def caseload(
         qs = qs.defer(*IDENTIFYING_FIELDS)
     qs = qs.filter(archived_at__isnull=True)
     search = search.strip()
-    if search:
-        qs = qs.filter(_search_filter(search, identifying))
+    if search and membership is not None:
+        qs = qs.filter(_search_filter(search, identifying, membership.organisation))
     if sort == "pseudonym" or sort == "name":
         return qs.order_by("pseudonym")
     for column in columns:
@@ -115,7 +115,7 @@ def _is_due(membership: Membership | None) -> ExpressionWrapper | Value:
     )
 
 
-def _search_filter(search: str, identifying: bool) -> Q:
+def _search_filter(search: str, identifying: bool, organisation: Any) -> Q:
     by_pseudonym = Q(pseudonym__istartswith=search.replace(" ", ""))
     if not identifying:
         return by_pseudonym
@@ -124,7 +124,7 @@ def _search_filter(search: str, identifying: bool) -> Q:
         return by_pseudonym
     by_name = Q()
     for word in words:
-        by_name &= Q(name_index__contains=crypto.blind_token(word))
+        by_name &= Q(name_index__contains=crypto.blind_token(word, organisation))
     return by_pseudonym | by_name
 
 

@@ -94,7 +94,9 @@ def participant_create(
         phone=phone.strip(),
         email=email.strip(),
         address=address.strip(),
-        name_index=blind_index(given_name, family_name),
+        name_index=blind_index(
+            given_name, family_name, organisation=actor.organisation
+        ),
         gender=gender,
         preferred_language=preferred_language,
         primary_substances=_check_substances(primary_substances),
@@ -142,7 +144,9 @@ def participant_update(
     for name, value in changes.items():
         setattr(participant, name, value.strip() if isinstance(value, str) else value)
     participant.name_index = blind_index(
-        participant.given_name, participant.family_name
+        participant.given_name,
+        participant.family_name,
+        organisation=actor.organisation,
     )
     participant.save()
     after = audit.snapshot(participant, PARTICIPANT_FIELDS)
@@ -333,3 +337,25 @@ def assignment_create(
         },
     )
     return assignment
+
+
+def rebuild_name_index(batch: int = 2000) -> int:
+    """Recompute every participant's blind name index with the current key (after
+    ALONGSIDE_SEARCH_INDEX_KEY changes). Decrypts the names in memory only; one
+    transaction, so a search never sees half the old tokens and half the new."""
+    done = 0
+    with transaction.atomic():
+        rows = Participant.objects.select_related("organisation").order_by("pk")
+        pending: list[Participant] = []
+        for p in rows.iterator(chunk_size=batch):
+            p.name_index = blind_index(
+                p.given_name, p.family_name, organisation=p.organisation
+            )
+            pending.append(p)
+            if len(pending) >= batch:
+                Participant.objects.bulk_update(pending, ["name_index"])
+                done += len(pending)
+                pending = []
+        Participant.objects.bulk_update(pending, ["name_index"])
+        done += len(pending)
+    return done

@@ -87,7 +87,7 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     phone = "555-0100"
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     name_index = factory.LazyAttribute(
-        lambda o: blind_index(o.given_name, o.family_name)
+        lambda o: blind_index(o.given_name, o.family_name, organisation=o.organisation)
     )
     primary_substances = factory.LazyFunction(lambda: ["opioids"])
 

@@ -71,6 +71,15 @@ def test_malformed_key_is_a_setting_error():
         crypto.encrypt("Rosa")
 
 
+class _Org:
+    def __init__(self, external_id: str) -> None:
+        self.external_id = external_id
+
+
+ORG = _Org("7f2b8f3e-0000-4000-8000-000000000001")
+OTHER_ORG = _Org("7f2b8f3e-0000-4000-8000-000000000002")
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
@@ -83,25 +92,34 @@ def test_malformed_key_is_a_setting_error():
     ],
 )
 def test_blind_token_matches_regardless_of_case_and_accents(a, b):
-    assert crypto.blind_token(a) == crypto.blind_token(b)
+    assert crypto.blind_token(a, ORG) == crypto.blind_token(b, ORG)
 
 
 def test_blind_index_has_one_token_per_word_and_splits_hyphens():
-    index = crypto.blind_index("María-José", "Delgado Ruiz")
+    index = crypto.blind_index("María-José", "Delgado Ruiz", organisation=ORG)
     tokens = index.split()
     assert len(tokens) == 4
-    assert crypto.blind_token("maria") in tokens
-    assert crypto.blind_token("jose") in tokens
-    assert crypto.blind_index("Rosa") != crypto.blind_index("Rosita")
-    assert "rosa" not in crypto.blind_index("Rosa").lower()
+    assert crypto.blind_token("maria", ORG) in tokens
+    assert crypto.blind_token("jose", ORG) in tokens
+    assert crypto.blind_index("Rosa", organisation=ORG) != crypto.blind_index(
+        "Rosita", organisation=ORG
+    )
+    assert "rosa" not in crypto.blind_index("Rosa", organisation=ORG).lower()
 
 
 def test_blind_index_depends_on_the_search_key():
     with override_settings(SEARCH_INDEX_KEY="one"):
-        a = crypto.blind_token("rosa")
+        a = crypto.blind_token("rosa", ORG)
     with override_settings(SEARCH_INDEX_KEY="two"):
-        b = crypto.blind_token("rosa")
+        b = crypto.blind_token("rosa", ORG)
     assert a != b
+
+
+def test_each_organisation_has_its_own_tokens():
+    """Equal names in two organisations give different tokens: one organisation's
+    index says nothing about another's."""
+    assert crypto.blind_token("rosa", ORG) != crypto.blind_token("rosa", OTHER_ORG)
+    assert crypto.blind_token("rosa", ORG) == crypto.blind_token("Rosa", ORG)
 
 
 def test_raw_sql_shows_no_plaintext(world):

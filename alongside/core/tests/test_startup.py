@@ -72,6 +72,7 @@ def test_malformed_encryption_key_fails_with_one_line(tmp_path):
         tmp_path,
         DJANGO_SECRET_KEY="s3cret-for-this-test-only",
         ALONGSIDE_ENCRYPTION_KEYS="this-is-not-a-key",
+        ALONGSIDE_SEARCH_INDEX_KEY="index-key-for-this-test-only",
     )
     assert_one_line_failure(result, "not a Fernet key")
     assert "this-is-not-a-key" not in result.stderr  # secrets are not echoed
@@ -101,6 +102,7 @@ def test_bad_database_url_fails_with_one_line(tmp_path, url, words):
         tmp_path,
         DJANGO_SECRET_KEY="s3cret-for-this-test-only",
         ALONGSIDE_ENCRYPTION_KEYS=GOOD_KEY,
+        ALONGSIDE_SEARCH_INDEX_KEY="index-key-for-this-test-only",
         DATABASE_URL=url,
     )
     assert_one_line_failure(result, *words)
@@ -120,11 +122,45 @@ def test_console_script_reports_the_same_line(tmp_path):
     assert_one_line_failure(result, "ALONGSIDE_ENCRYPTION_KEYS")
 
 
+def test_production_without_search_index_key_fails_with_one_line(tmp_path):
+    result = run(
+        tmp_path,
+        DJANGO_SECRET_KEY="s3cret-for-this-test-only",
+        ALONGSIDE_ENCRYPTION_KEYS=GOOD_KEY,
+    )
+    assert_one_line_failure(result, "ALONGSIDE_SEARCH_INDEX_KEY")
+
+
+def test_search_index_key_equal_to_the_secret_key_fails_with_one_line(tmp_path):
+    result = run(
+        tmp_path,
+        DJANGO_SECRET_KEY="s3cret-for-this-test-only",
+        ALONGSIDE_ENCRYPTION_KEYS=GOOD_KEY,
+        ALONGSIDE_SEARCH_INDEX_KEY="s3cret-for-this-test-only",
+    )
+    assert_one_line_failure(result, "ALONGSIDE_SEARCH_INDEX_KEY", "differ")
+
+
+def test_development_keys_are_random_per_installation(tmp_path):
+    code = (
+        "from alongside.startup import setup_django; setup_django();"
+        "from django.conf import settings;"
+        "print(settings.SECRET_KEY, settings.SEARCH_INDEX_KEY)"
+    )
+    one = run(tmp_path / "one", code, ALONGSIDE_DEV="true").stdout.split()
+    again = run(tmp_path / "one", code, ALONGSIDE_DEV="true").stdout.split()
+    other = run(tmp_path / "two", code, ALONGSIDE_DEV="true").stdout.split()
+    assert len(one) == 2 and one == again  # kept under var/ for the installation
+    assert one[0] != other[0] and one[1] != other[1]  # not a string in the code
+    assert one[0] != one[1]
+
+
 def test_good_configuration_starts(tmp_path):
     result = run(
         tmp_path,
         DJANGO_SECRET_KEY="s3cret-for-this-test-only",
         ALONGSIDE_ENCRYPTION_KEYS=GOOD_KEY,
+        ALONGSIDE_SEARCH_INDEX_KEY="index-key-for-this-test-only",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -164,7 +164,9 @@ def test_identifying_fields_are_stored_encrypted() -> None:
         assert p.given_name not in given and p.family_name not in family
         assert phone == "" or phone.startswith("gAAAAA")
         assert crypto.decrypt(given) == p.given_name
-        assert p.name_index == crypto.blind_index(p.given_name, p.family_name)
+        assert p.name_index == crypto.blind_index(
+            p.given_name, p.family_name, organisation=p.organisation
+        )
 
 
 @pytest.mark.django_db

@@ -192,7 +192,9 @@ def test_participant_update_keeps_name_search_index_current(world):
     p = services.participant_update(
         actor=world.members["alice"], participant=world.participant, family_name="Ruiz"
     )
-    assert Participant.objects.get(pk=p.pk).name_index == blind_index("Rosa", "Ruiz")
+    assert Participant.objects.get(pk=p.pk).name_index == blind_index(
+        "Rosa", "Ruiz", organisation=world.org
+    )
 
 
 def test_participant_update_without_change_writes_no_audit(world, counts):
@@ -471,3 +473,22 @@ def test_enrolment_discharge_twice_is_refused(world, counts):
     )
     enrolment.refresh_from_db()
     assert enrolment.discharge_reason == "moved"
+
+
+def test_rebuild_name_index_follows_a_new_search_key(world, settings):
+    from django.core.management import call_command
+
+    from alongside.participants.selectors import caseload
+
+    def found() -> bool:
+        return (
+            caseload(world.members["alice"], search="Delgado")
+            .filter(pk=world.participant.pk)
+            .exists()
+        )
+
+    assert found()
+    settings.SEARCH_INDEX_KEY = "a-new-index-key-for-this-test"
+    assert not found()  # the old tokens no longer match
+    call_command("rebuild_name_index", stdout=__import__("io").StringIO())
+    assert found()
