@@ -107,6 +107,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "alongside.core.middleware.MembershipMiddleware",
+    # Idle timeout and absolute lifetime of a signed-in session (core.sessions);
+    # after messages (it says why) and the membership (its audit row names it).
+    "alongside.core.middleware.SessionTimeoutMiddleware",
     # One read-audit row per response that shows participant data (core.reads).
     "alongside.core.reads.ReadAuditMiddleware",
     "alongside.core.middleware.SecurityHeadersMiddleware",
@@ -206,7 +209,11 @@ AXES_ENABLED = env_bool("ALONGSIDE_LOGIN_THROTTLING", True)
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "care:today"
 LOGOUT_REDIRECT_URL = "core:login"
+# Sessions keep only a keyed hash of their key (core.sessions). The absolute
+# lifetime counts from sign-in; the idle timeout from the last request.
+SESSION_ENGINE = "alongside.core.sessions"
 SESSION_COOKIE_AGE = env_int("ALONGSIDE_SESSION_MINUTES", 60 * 8) * 60
+ALONGSIDE_IDLE_SECONDS = env_int("ALONGSIDE_IDLE_MINUTES", 30) * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("ALONGSIDE_SECURE_COOKIES", not DEV_MODE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,7 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _start_session_clock(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from alongside.core.middleware import start_session_clock
+
+    if request is not None and hasattr(request, "session"):
+        start_session_clock(request)
 
 
 class CoreConfig(AppConfig):
     name = "alongside.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        # Every sign-in, whichever way it happens, starts the session's idle and
+        # lifetime clocks (core.middleware.SessionTimeoutMiddleware).
+        user_logged_in.connect(_start_session_clock, dispatch_uid="alongside-session")

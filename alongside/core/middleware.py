@@ -153,3 +153,88 @@ def _nul_parameter(request: HttpRequest) -> str | None:
             if any("\x00" in v for v in values):
                 return key
     return None
+
+
+# Session keys the timeout keeps (core.sessions; docs/operations.md, "Sessions").
+SIGNED_IN_AT = "_alongside_signed_in_at"
+SEEN_AT = "_alongside_seen_at"
+# The last-seen time is written at most this often (each write is a session save).
+SEEN_RESOLUTION = 60
+
+
+def start_session_clock(request: HttpRequest) -> None:
+    """Called at sign-in: the absolute lifetime and the idle time count from now."""
+    now = clock.now().timestamp()
+    request.session[SIGNED_IN_AT] = now
+    request.session[SEEN_AT] = now
+
+
+class SessionTimeoutMiddleware:
+    """Sign out a session idle for longer than ALONGSIDE_IDLE_MINUTES (default 30),
+    or older than the absolute lifetime (SESSION_COOKIE_AGE, default 8 hours),
+    whichever comes first. The sign-out is audited; the person is sent to the sign-in
+    page (an htmx request is told to go there) with the reason."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            expired = self._expired(request)
+            if expired:
+                return _sign_out(request, expired)
+        return self.get_response(request)
+
+    def _expired(self, request: HttpRequest) -> str:
+        session = request.session
+        now = clock.now().timestamp()
+        signed_in = session.get(SIGNED_IN_AT)
+        seen = session.get(SEEN_AT)
+        if signed_in is None or seen is None:
+            start_session_clock(request)  # a session from before the clock existed
+            return ""
+        if now - seen > settings.ALONGSIDE_IDLE_SECONDS:
+            return "idle"
+        if now - signed_in > settings.SESSION_COOKIE_AGE:
+            return "lifetime"
+        if now - seen >= SEEN_RESOLUTION:
+            session[SEEN_AT] = now
+        return ""
+
+
+def _sign_out(request: HttpRequest, why: str) -> HttpResponse:
+    from django.contrib import messages
+    from django.contrib.auth import logout
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from alongside.core import audit
+    from alongside.core.models import AuditEvent
+
+    membership = getattr(request, "membership", None)
+    audit.record(
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=membership.organisation if membership else None,
+        action=AuditEvent.Action.LOGOUT,
+        target=request.user,  # type: ignore[arg-type]
+        reason="idle timeout" if why == "idle" else "session lifetime reached",
+    )
+    logout(request)
+    messages.info(
+        request,
+        _("You were signed out after a period without activity. Sign in again.")
+        if why == "idle"
+        else _("Your session reached its time limit. Sign in again."),
+    )
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    login = reverse("core:login")
+    if request.method == "GET" and not request.headers.get("HX-Request"):
+        login += "?" + urlencode({"next": request.get_full_path()})
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = login
+        return response
+    return redirect(login)

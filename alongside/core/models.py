@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -220,3 +221,25 @@ class ProgramDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.day} {self.metric}={self.value}"
+
+
+class Session(AbstractBaseSession):
+    """A signed-in browser (core.sessions): the key is kept only as a keyed hash, and
+    the row names its user so that every session of a user can be ended."""
+
+    session_key = models.CharField(
+        _("session key digest"), max_length=64, primary_key=True
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from alongside.core.sessions import SessionStore
+
+        return SessionStore
+
+    class Meta:
+        verbose_name = _("session")

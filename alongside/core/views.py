@@ -15,12 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alongside.core import audit
+from alongside.core import audit, clock
 from alongside.core.access import MemberRequest, member_required, membership_of
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
@@ -164,6 +165,54 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             target=request.user,  # type: ignore[arg-type]
         )
         auth_logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@require_http_methods(["GET"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own account: who they are here, where they are signed
+    in, and the way to end every session."""
+    from alongside.core.models import Session
+
+    user: User = request.user  # type: ignore[assignment]  # login_required
+    sessions = Session.objects.filter(user=user, expire_date__gt=clock.now())
+    return render(
+        request,
+        "core/account.html",
+        {
+            "nav": "account",
+            "memberships": Membership.objects.filter(
+                user=user, is_active=True
+            ).select_related("organisation"),
+            "session_count": sessions.count(),
+            "idle_minutes": settings.ALONGSIDE_IDLE_SECONDS // 60,
+            "lifetime_hours": settings.SESSION_COOKIE_AGE // 3600,
+        },
+    )
+
+
+@login_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of this person, on every device, this one included."""
+    from django.contrib import messages
+
+    from alongside.core.sessions import end_sessions_of
+
+    user = request.user
+    membership = membership_of(request)
+    ended = end_sessions_of(user)
+    audit.record(
+        actor=user,  # type: ignore[arg-type]
+        organisation=membership.organisation if membership else None,
+        action=AuditEvent.Action.LOGOUT,
+        target=user,  # type: ignore[arg-type]
+        changes={"sessions_ended": ended},
+        reason="signed out everywhere",
+    )
+    auth_logout(request)
+    messages.success(request, _("You are signed out on every device."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 

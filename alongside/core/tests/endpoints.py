@@ -9,7 +9,15 @@ from django.urls import reverse
 from alongside.core.tests.matrix import OK, Endpoint, row
 
 # Pages that show or change no participant data, so they need no row.
-NO_PARTICIPANT_DATA = {"core:home", "core:login", "core:logout", "core:ping"}
+NO_PARTICIPANT_DATA = {
+    "core:home",
+    "core:login",
+    "core:logout",
+    "core:ping",
+    # The signed-in person's own account and sessions.
+    "core:account",
+    "core:logout-everywhere",
+}
 
 
 def _write_audited_changes(world: Any) -> None:
