@@ -7,6 +7,8 @@ SQLite in WAL mode under `var/` is the embedded default; PostgreSQL is used when
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +72,17 @@ if SEARCH_INDEX_KEY == SECRET_KEY:
         "ALONGSIDE_SEARCH_INDEX_KEY must differ from DJANGO_SECRET_KEY "
         "(see docs/operations.md, 'Encryption key')"
     )
+
+# Key of the audit log's hash chain (core.audit_chain). Keep it out of the database
+# and its backups: someone holding both could rewrite the chain. Defaults to a key
+# derived from the secret key; set it to keep the two independent (rotating the
+# secret key without it makes older rows fail verification).
+AUDIT_CHAIN_KEY = (
+    env_secret("ALONGSIDE_AUDIT_CHAIN_KEY")
+    or hmac.new(
+        SECRET_KEY.encode(), b"alongside.audit-chain", hashlib.sha256
+    ).hexdigest()
+)
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]

@@ -103,6 +103,30 @@ def current_case() -> CalendarCase:
     return _current[-1]
 
 
+def pytest_configure(config: Any) -> None:
+    _flush_lifts_the_audit_guard()
+
+
+def _flush_lifts_the_audit_guard() -> None:
+    """The database refuses to delete audit rows (core.audit_guard), but the test
+    runner empties every table between transactional tests (browser tests, migration
+    tests). Only here, the flush suspends the guard for its own statements."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    original = BaseDatabaseOperations.execute_sql_flush
+    if getattr(original, "lifts_audit_guard", False):
+        return
+
+    def execute_sql_flush(self: Any, sql_list: Any) -> None:
+        from alongside.core import audit_guard
+
+        with audit_guard.lifted(self.connection):
+            original(self, sql_list)
+
+    execute_sql_flush.lifts_audit_guard = True  # type: ignore[attr-defined]
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+
+
 def pytest_addoption(parser: Any) -> None:
     parser.addoption(
         "--calendar-matrix",

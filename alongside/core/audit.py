@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from alongside.core import audit_chain
 from alongside.core.middleware import current_request_id
 from alongside.core.models import AuditEvent, Membership, Organisation, User
 
@@ -38,6 +39,8 @@ def jsonable(value: Any) -> Any:
         return str(getattr(value, "external_id", value.pk))
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -66,7 +69,7 @@ def record(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = str(getattr(target, "external_id", target.pk))
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         organisation=organisation,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -74,9 +77,12 @@ def record(
         target_id=target_id,
         participant_id=participant_id,
         request_id=current_request_id(),
-        changes=dict(changes or {}),
+        changes=jsonable(dict(changes or {})),
         reason=reason,
     )
+    # Linked into the organisation's hash chain (core.audit_chain) as it is saved.
+    audit_chain.append(event)
+    return event
 
 
 def record_by(membership: Membership, **kwargs: Any) -> AuditEvent:

@@ -157,6 +157,8 @@ class AuditEvent(ExternalIdModel):
         LOGIN_FAILED = "login_failed", _("failed sign-in")
         # A record that exists, asked for by someone it is out of scope for (core.reads).
         REFUSE = "refuse", _("refused access")
+        # The hash chain was checked (alongside verify_audit; core.audit_chain).
+        VERIFY = "verify", _("verified the audit log")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, related_name="+"
@@ -175,6 +177,10 @@ class AuditEvent(ExternalIdModel):
         _("created"), default=clock.now, editable=False, db_index=True
     )
     updated_at = None  # type: ignore[assignment]  # append-only: rows never change
+    # Tamper evidence (core.audit_chain): a keyed hash over this row's content and the
+    # previous row's hash in the organisation's chain.
+    prev_hash = models.CharField(max_length=64, editable=False, default="")
+    hash = models.CharField(max_length=64, editable=False, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -221,6 +227,20 @@ class ProgramDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.day} {self.metric}={self.value}"
+
+
+class AuditChain(models.Model):
+    """The head of one audit chain (core.audit_chain): its length and last hash, so
+    that rows removed at the end of the log are detected too."""
+
+    key = models.CharField(max_length=32, unique=True)  # "org:<id>" or "platform"
+    length = models.PositiveBigIntegerField(default=0)
+    last_id = models.BigIntegerField(null=True)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    seal = models.CharField(max_length=64, default="")  # core.audit_chain.seal
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.length} rows"
 
 
 class Session(AbstractBaseSession):

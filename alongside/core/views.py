@@ -265,6 +265,12 @@ def audit_log(request: MemberRequest) -> HttpResponse:
             "form": form,
             "page_obj": page,
             "rows": audit_rows(membership, page.object_list),
+            "verification": AuditEvent.objects.filter(
+                organisation=membership.organisation,
+                action=AuditEvent.Action.VERIFY,
+            )
+            .order_by("-id")
+            .first(),
             "unknown_participant": unknown_participant,
             "querystring_prefix": urlencode(filters) + "&" if filters else "",
         },

@@ -11,11 +11,6 @@ from alongside.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the append-only trigger exists on PostgreSQL only",
-)
-
 
 def make_event(world) -> AuditEvent:  # type: ignore[no-untyped-def]
     return audit.record(
@@ -84,7 +79,6 @@ def test_model_refuses_delete(world):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-@postgres_only
 def test_database_refuses_raw_update(world):
     event = make_event(world)
     with (
@@ -99,7 +93,6 @@ def test_database_refuses_raw_update(world):
     assert AuditEvent.objects.get(pk=event.pk).reason == ""
 
 
-@postgres_only
 def test_database_refuses_raw_delete(world):
     event = make_event(world)
     with (
@@ -111,7 +104,37 @@ def test_database_refuses_raw_delete(world):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-@postgres_only
+@pytest.mark.parametrize("how", ["update", "bulk_update", "delete", "truncate"])
+def test_the_database_refuses_every_way_of_rewriting_the_log(world, how):
+    """On SQLite as on PostgreSQL (core.audit_guard); TRUNCATE exists on PostgreSQL."""
+    event = make_event(world)
+    if how == "truncate" and connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        if how == "update":
+            AuditEvent.objects.filter(pk=event.pk).update(reason="tampered")
+        elif how == "bulk_update":
+            event.reason = "tampered"
+            AuditEvent.objects.bulk_update([event], ["reason"])
+        elif how == "delete":
+            AuditEvent.objects.filter(pk=event.pk).delete()
+        else:
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("TRUNCATE core_auditevent CASCADE")
+    assert AuditEvent.objects.get(pk=event.pk).reason == ""
+
+
+def test_the_guard_triggers_are_installed(db):
+    from alongside.core import audit_guard
+
+    names = audit_guard.installed(connection)
+    if connection.vendor == "sqlite":
+        assert {"core_auditevent_no_update", "core_auditevent_no_delete"} <= names
+    else:
+        assert {"core_auditevent_append_only", "core_auditevent_no_truncate"} <= names
+
+
 def test_database_refuses_queryset_update_and_delete(world):
     # QuerySet.update()/delete() bypass the model's guard; the trigger does not.
     event = make_event(world)
