@@ -97,7 +97,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
-    "axes",
     "alongside.core",
     "alongside.participants",
     "alongside.workforce",
@@ -126,11 +125,9 @@ MIDDLEWARE = [
     # One read-audit row per response that shows participant data (core.reads).
     "alongside.core.reads.ReadAuditMiddleware",
     "alongside.core.middleware.SecurityHeadersMiddleware",
-    # After the security headers, so its 400 carries them; before any view or the
-    # sign-in lockout (axes) can send a NUL to the database.
+    # After the security headers, so its 400 carries them; before any view can
+    # send a NUL to the database.
     "alongside.core.middleware.HostileInputMiddleware",
-    # AxesMiddleware last: it turns a locked-out login into a clear page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "alongside.urls"
@@ -207,17 +204,17 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = env_int("ALONGSIDE_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("ALONGSIDE_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
-AXES_ENABLED = env_bool("ALONGSIDE_LOGIN_THROTTLING", True)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Sign-in throttling (core.throttle; docs/operations.md, "Sign-in throttling").
+ALONGSIDE_LOGIN_THROTTLING = env_bool("ALONGSIDE_LOGIN_THROTTLING", True)
+ALONGSIDE_LOGIN_FAILURE_LIMIT = env_int("ALONGSIDE_LOGIN_FAILURE_LIMIT", 5)
+ALONGSIDE_LOGIN_ADDRESS_LIMIT = env_int("ALONGSIDE_LOGIN_ADDRESS_LIMIT", 20)
+ALONGSIDE_LOGIN_WINDOW_MINUTES = env_int("ALONGSIDE_LOGIN_WINDOW_MINUTES", 15)
+# How many proxies in front append to X-Forwarded-For (the client address is the
+# n-th from the right); 0 when none.
+ALONGSIDE_TRUSTED_PROXIES = env_int(
+    "ALONGSIDE_TRUSTED_PROXIES", 1 if env_bool("ALONGSIDE_BEHIND_PROXY") else 0
+)
 
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "care:today"
@@ -274,5 +271,5 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ALONGSIDE_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {},
 }

@@ -14,14 +14,12 @@ from alongside.core.models import AuditEvent, Membership, User
 
 
 class LoginForm(AuthenticationForm):
-    """Django's sign-in form; `request` reaches `authenticate` so django-axes can
-    count failures and lock out after AXES_FAILURE_LIMIT of them."""
+    """Django's sign-in form (throttled by the view, core.throttle)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # AuthenticationForm only sets the widget's maxlength; without a validator an
-        # overlong name reaches django-axes, whose 255-character column then fails
-        # on PostgreSQL (a 500 instead of a form error).
+        # AuthenticationForm only sets the widget's maxlength: refuse an overlong
+        # name as a form error.
         username = self.fields["username"]
         limit = getattr(username, "max_length", None) or 150
         username.validators.append(MaxLengthValidator(limit))

@@ -157,6 +157,8 @@ class AuditEvent(ExternalIdModel):
         LOGIN_FAILED = "login_failed", _("failed sign-in")
         # A record that exists, asked for by someone it is out of scope for (core.reads).
         REFUSE = "refuse", _("refused access")
+        # Sign-in for an account or from an address slowed down (core.throttle).
+        THROTTLE = "throttle", _("sign-in slowed")
         # The hash chain was checked (alongside verify_audit; core.audit_chain).
         VERIFY = "verify", _("verified the audit log")
 
@@ -227,6 +229,25 @@ class ProgramDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.day} {self.metric}={self.value}"
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in, for throttling (core.throttle): the username only as a keyed
+    hash, the device cookie's id if the browser had one, and the client address."""
+
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    account = models.CharField(max_length=64)
+    device = models.CharField(max_length=16, blank=True)
+    address = models.GenericIPAddressField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "at"], name="signin_failure_account"),
+            models.Index(fields=["address", "at"], name="signin_failure_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"failed sign-in at {self.at:%Y-%m-%d %H:%M} from {self.address}"
 
 
 class AuditChain(models.Model):

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alongside.core import audit, clock
+from alongside.core import audit, clock, throttle
 from alongside.core.access import MemberRequest, member_required, membership_of
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
@@ -96,7 +96,7 @@ def _organisation_of_username(username: str) -> Membership | None:
     """The membership a failed sign-in concerns, so its administrator sees it."""
     return (
         Membership.objects.filter(user__username=username, is_active=True)
-        .select_related("organisation")
+        .select_related("organisation", "user")
         .order_by("id")
         .first()
     )
@@ -113,6 +113,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
     ):
         next_url = ""
     if request.method == "POST":
+        attempted = (request.POST.get("username") or "")[:150]
+        throttling = settings.ALONGSIDE_LOGIN_THROTTLING and bool(attempted)
+        if throttling:
+            verdict = throttle.check(request, attempted)
+            if verdict.wait_seconds:
+                return _sign_in_paused(request, attempted, verdict)
         form = LoginForm(request, data=request.POST)
         if form.is_valid():
             user: User = form.get_user()
@@ -129,8 +135,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 action=AuditEvent.Action.LOGIN,
                 target=user,
             )
-            return redirect(next_url or home_url_for(membership) or "core:home")
-        attempted = (request.POST.get("username") or "")[:150]
+            response = redirect(next_url or home_url_for(membership) or "core:home")
+            if throttling:
+                throttle.record_success(request, attempted)
+                throttle.remember_device(request, response, attempted)
+            return response
         concerned = _organisation_of_username(attempted) if attempted else None
         audit.record(
             actor=None,
@@ -141,8 +150,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # may be a password typed in the wrong field.
             reason=attempted if concerned else "(unknown username)",
         )
-        # When django-axes has just locked this username out, AxesMiddleware swaps
-        # this response for core/locked_out.html.
+        if throttling:
+            for limit in throttle.record_failure(request, attempted):
+                _tell_the_administrator(request, attempted, concerned, limit)
     else:
         if request.user.is_authenticated:
             return redirect("core:home")
@@ -150,7 +160,63 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/login.html",
-        {"form": form, "next": next_url, "axes_limit": settings.AXES_FAILURE_LIMIT},
+        {
+            "form": form,
+            "next": next_url,
+            "failure_limit": settings.ALONGSIDE_LOGIN_FAILURE_LIMIT,
+        },
+    )
+
+
+def _sign_in_paused(
+    request: HttpRequest, attempted: str, verdict: throttle.Verdict
+) -> HttpResponse:
+    """A refused attempt: the password is not even checked. Said plainly, with the
+    wait, and audited like a failure."""
+    concerned = _organisation_of_username(attempted)
+    audit.record(
+        actor=None,
+        organisation=concerned.organisation if concerned else None,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        target_type="core.user",
+        reason=(attempted if concerned else "(unknown username)")[:150]
+        + f" (paused: {verdict.reason})",
+    )
+    response = render(
+        request,
+        "core/locked_out.html",
+        {
+            "wait_seconds": verdict.wait_seconds,
+            "wait_minutes": (verdict.wait_seconds + 59) // 60,
+            "by_address": verdict.reason == "address",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(verdict.wait_seconds)
+    return response
+
+
+def _tell_the_administrator(
+    request: HttpRequest, attempted: str, concerned: Any, limit: str
+) -> None:
+    """The first time in a window an account or an address reaches its limit."""
+    address = throttle.client_address(request)
+    audit.record(
+        actor=None,
+        organisation=concerned.organisation
+        if (concerned and limit == "account")
+        else None,
+        action=AuditEvent.Action.THROTTLE,
+        target_type="core.user" if limit == "account" else "address",
+        target_id=str(concerned.user.external_id)
+        if (concerned and limit == "account")
+        else "",
+        changes={"limit": limit, "address": address},
+        reason=(
+            f"sign-in slowed for {attempted if concerned else '(unknown username)'}"
+            if limit == "account"
+            else f"sign-in slowed for address {address}"
+        )[:200],
     )
 
 
