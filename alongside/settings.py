@@ -216,6 +216,23 @@ ALONGSIDE_TRUSTED_PROXIES = env_int(
     "ALONGSIDE_TRUSTED_PROXIES", 1 if env_bool("ALONGSIDE_BEHIND_PROXY") else 0
 )
 
+# Mail (password resets). Development prints mail to the console; production sends
+# through SMTP (docs/operations.md, "Mail").
+EMAIL_BACKEND = env_str(
+    "ALONGSIDE_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEV_MODE
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("ALONGSIDE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("ALONGSIDE_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("ALONGSIDE_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("ALONGSIDE_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("ALONGSIDE_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("ALONGSIDE_EMAIL_FROM", "alongside@localhost")
+# A reset link works once, for an hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
 LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "care:today"
 LOGOUT_REDIRECT_URL = "core:login"

@@ -157,6 +157,8 @@ class AuditEvent(ExternalIdModel):
         LOGIN_FAILED = "login_failed", _("failed sign-in")
         # A record that exists, asked for by someone it is out of scope for (core.reads).
         REFUSE = "refuse", _("refused access")
+        # A password changed, reset e-mail asked for, or reset done (core.views).
+        PASSWORD = "password", _("password")
         # Sign-in for an account or from an address slowed down (core.throttle).
         THROTTLE = "throttle", _("sign-in slowed")
         # The hash chain was checked (alongside verify_audit; core.audit_chain).
@@ -236,6 +238,8 @@ class SignInFailure(models.Model):
     hash, the device cookie's id if the browser had one, and the client address."""
 
     at = models.DateTimeField(default=clock.now, db_index=True)
+    # "sign_in": a failed sign-in; "reset": a password-reset e-mail asked for.
+    kind = models.CharField(max_length=16, default="sign_in")
     account = models.CharField(max_length=64)
     device = models.CharField(max_length=16, blank=True)
     address = models.GenericIPAddressField()

@@ -149,7 +149,7 @@ def check(request: HttpRequest, username: str) -> Verdict:
     device = _device_for(request, key)
     since = _window_start()
     now = clock.now()
-    recent = SignInFailure.objects.filter(at__gte=since)
+    recent = SignInFailure.objects.filter(at__gte=since, kind="sign_in")
     # From a known device, only that device's own failures count for the account.
     account = (
         recent.filter(account=key, device=device)
@@ -189,7 +189,7 @@ def record_failure(request: HttpRequest, username: str) -> list[str]:
     SignInFailure.objects.create(account=key, device=device, address=address)
     since = _window_start()
     reached = []
-    recent = SignInFailure.objects.filter(at__gte=since)
+    recent = SignInFailure.objects.filter(at__gte=since, kind="sign_in")
     account = (
         recent.filter(account=key, device=device)
         if device
@@ -215,3 +215,27 @@ def unlock(username: str) -> int:
 
     deleted, _ = SignInFailure.objects.filter(account=account_key(username)).delete()
     return deleted
+
+
+# Password-reset e-mails: at most this many per account and per address an hour.
+RESET_PER_ACCOUNT = 3
+RESET_PER_ADDRESS = 10
+
+
+def may_send_reset(request: HttpRequest, email: str) -> bool:
+    """Whether a reset e-mail may go to `email` now (and count it if so). Refused
+    requests look the same to the requester: the page never says whether an e-mail
+    was sent, so it tells nobody which addresses have accounts."""
+    from alongside.core.models import SignInFailure
+
+    since = clock.now() - dt.timedelta(hours=1)
+    key = account_key("reset:" + email)
+    address = client_address(request)
+    recent = SignInFailure.objects.filter(kind="reset", at__gte=since)
+    if (
+        recent.filter(account=key).count() >= RESET_PER_ACCOUNT
+        or recent.filter(address=address).count() >= RESET_PER_ADDRESS
+    ):
+        return False
+    SignInFailure.objects.create(kind="reset", account=key, address=address)
+    return True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alongside.core import views
+from alongside.core import passwords, views
 
 app_name = "core"
 urlpatterns = [
@@ -14,6 +14,27 @@ urlpatterns = [
         "account/sign-out-everywhere/",
         views.logout_everywhere,
         name="logout-everywhere",
+    ),
+    path(
+        "account/password/",
+        passwords.PasswordChange.as_view(),
+        name="password-change",
+    ),
+    path("password-reset/", passwords.PasswordReset.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        passwords.PasswordResetDone.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        passwords.PasswordResetComplete.as_view(),
+        name="password-reset-complete",
     ),
     path("audit/", views.audit_log, name="audit"),
     # A trivial authenticated view: the floor the benchmarks compare pages against.

@@ -17,6 +17,12 @@ NO_PARTICIPANT_DATA = {
     # The signed-in person's own account and sessions.
     "core:account",
     "core:logout-everywhere",
+    # One's own password (core.passwords).
+    "core:password-change",
+    "core:password-reset",
+    "core:password-reset-done",
+    "core:password-reset-confirm",
+    "core:password-reset-complete",
 }
 
 

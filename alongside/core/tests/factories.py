@@ -55,6 +55,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Sequence(lambda n: f"First{n}")
     last_name = "Tester"
+    email = factory.LazyAttribute(lambda o: f"{o.username}@staff.example.org")
     password = factory.django.Password("correct horse battery staple")
 
 
