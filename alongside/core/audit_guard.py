@@ -41,31 +41,21 @@ POSTGRES_TRUNCATE_DROP = [
 ]
 
 
+def _execute(connection: Any, by_vendor: dict[str, list[str]]) -> None:
+    with connection.cursor() as cursor:
+        for sql in by_vendor.get(connection.vendor, []):
+            cursor.execute(sql)
+
+
 def install(connection: Any) -> None:
     """Create the triggers this database does not have yet."""
-    statements = (
-        SQLITE_CREATE
-        if connection.vendor == "sqlite"
-        else POSTGRES_TRUNCATE_CREATE
-        if connection.vendor == "postgresql"
-        else []
+    _execute(
+        connection, {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_TRUNCATE_CREATE}
     )
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
 
 
 def uninstall(connection: Any) -> None:
-    statements = (
-        SQLITE_DROP
-        if connection.vendor == "sqlite"
-        else POSTGRES_TRUNCATE_DROP
-        if connection.vendor == "postgresql"
-        else []
-    )
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+    _execute(connection, {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_TRUNCATE_DROP})
 
 
 def installed(connection: Any) -> set[str]:

@@ -19,7 +19,13 @@ from alongside.core.tests.matrix import (
     today,
 )
 from alongside.participants.forms import EnrolmentForm
-from alongside.participants.models import Assignment, Consent, Enrolment, Participant
+from alongside.participants.models import (
+    IDENTIFYING_FIELDS,
+    Assignment,
+    Consent,
+    Enrolment,
+    Participant,
+)
 
 
 def _end_world_enrolment(world: Any) -> None:
@@ -37,12 +43,7 @@ def state(world: Any) -> dict[str, Any]:
         "participant": {
             name: getattr(p, name)
             for name in (
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "phone",
-                "email",
-                "address",
+                *IDENTIFYING_FIELDS,
                 "gender",
                 "preferred_language",
                 "primary_substances",
