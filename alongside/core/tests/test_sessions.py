@@ -112,7 +112,7 @@ def test_sign_out_everywhere_ends_every_session_of_that_person_only(world):
     other = sign_in(world, "bob")
     account = laptop.get(reverse("core:account"))
     assert account.status_code == 200
-    assert "2 browsers" in account.content.decode()
+    assert "Signed in on 2 browsers" in account.content.decode()
     response = laptop.post(reverse("core:logout-everywhere"))
     assert response.status_code == 302
     assert caseload(phone).status_code == 302
