@@ -18,10 +18,13 @@ def _convert(
         rows = klass.objects.order_by("pk").values_list("pk", *fields)
         batch = []
         for pk, *values in rows.iterator(chunk_size=BATCH):
-            new = {f: change(v) for f, v in zip(fields, values, strict=True) if v}
-            if new:
-                obj = klass(pk=pk, **new)
-                batch.append(obj)
+            if not any(values):
+                continue  # nothing to convert; empty stays empty
+            # Every listed field is written back: converted, or empty as it was.
+            new = {
+                f: change(v) if v else v for f, v in zip(fields, values, strict=True)
+            }
+            batch.append(klass(pk=pk, **new))
             if len(batch) >= BATCH:
                 klass.objects.bulk_update(batch, fields)
                 batch = []
