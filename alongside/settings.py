@@ -84,6 +84,13 @@ AUDIT_CHAIN_KEY = (
     ).hexdigest()
 )
 
+# Key of the evaluators' date shift (participants.deid): each participant's dates move
+# by a secret number of days derived from it. Rotating it moves every shifted date.
+DEID_KEY = (
+    env_secret("ALONGSIDE_DEID_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"alongside.deid-date-shift", hashlib.sha256).hexdigest()
+)
+
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,37 @@ class Organisation(ExternalIdModel):
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
         _("time zone"), max_length=64, default="America/New_York"
+    )
+
+    class Deidentification(models.TextChoices):
+        SAFE_HARBOR = "safe_harbor", _("HIPAA Safe Harbor: dates shown as years only")
+        SHIFTED = "shifted", _(
+            "Expert determination: dates shifted by a secret number of days per "
+            "participant, intervals kept"
+        )
+
+    # How roles without access to identity (evaluators) see records: see
+    # participants/deid.py and docs/privacy.md.
+    deidentification = models.CharField(
+        _("de-identification of dates"),
+        max_length=16,
+        choices=Deidentification.choices,
+        default=Deidentification.SAFE_HARBOR,
+    )
+    date_shift_days = models.PositiveSmallIntegerField(
+        _("largest date shift, in days"),
+        default=182,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+        help_text=_("Shifted dates move by up to this many days either way."),
+    )
+    rare_value_threshold = models.PositiveSmallIntegerField(
+        _("rare value threshold"),
+        default=11,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text=_(
+            "A gender, substance or discharge reason held by fewer participants than "
+            "this is shown to evaluators as suppressed."
+        ),
     )
 
     class Meta:

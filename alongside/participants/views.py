@@ -34,7 +34,7 @@ from alongside.participants.forms import (
     ParticipantCreateForm,
     ParticipantEditForm,
 )
-from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.participants.models import Consent, Enrolment, Participant, Substance
 from alongside.participants.policies import (
     can_view_identifying,
     participant_get_for_user,
@@ -152,6 +152,10 @@ def participant_context(
         "can_record": can_record,
         "can_change": has_perm(m, "participant.change"),
         "record": record_facts,
+        "substances": [
+            {"code": c, "label": Substance(c).label if c in Substance.values else c}
+            for c in participant.primary_substances or ()
+        ],
         "timeline": selectors.participant_timeline(
             participant, page=page, per_page=TIMELINE_PAGE_SIZE
         ),
