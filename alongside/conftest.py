@@ -41,7 +41,7 @@ from alongside.core.tests.factories import (
     UserFactory,
 )
 from alongside.participants.models import Participant
-from alongside.testing import CalendarCase
+from alongside.testing import CalendarCase, sign_in_verified
 
 PASSWORD = "correct horse battery staple"
 
@@ -90,7 +90,7 @@ class World:
     def client_for(self, name: str | None) -> Client:
         client = Client()
         if name is not None:
-            client.force_login(self.user(name))
+            sign_in_verified(client, self.user(name))
         return client
 
 

@@ -88,8 +88,13 @@ AUDIT_CHAIN_KEY = (
 # by a secret number of days derived from it. Rotating it moves every shifted date.
 DEID_KEY = (
     env_secret("ALONGSIDE_DEID_KEY")
-    or hmac.new(SECRET_KEY.encode(), b"alongside.deid-date-shift", hashlib.sha256).hexdigest()
+    or hmac.new(
+        SECRET_KEY.encode(), b"alongside.deid-date-shift", hashlib.sha256
+    ).hexdigest()
 )
+
+# Two-factor sign-in (core.two_factor): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Alongside"
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]
@@ -104,6 +109,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "alongside.core",
     "alongside.participants",
     "alongside.workforce",
@@ -122,6 +130,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed its second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,6 +139,8 @@ MIDDLEWARE = [
     # Idle timeout and absolute lifetime of a signed-in session (core.sessions);
     # after messages (it says why) and the membership (its audit row names it).
     "alongside.core.middleware.SessionTimeoutMiddleware",
+    # A session that still owes its second factor reaches only the two-factor pages.
+    "alongside.core.two_factor.TwoFactorMiddleware",
     # One read-audit row per response that shows participant data (core.reads).
     "alongside.core.reads.ReadAuditMiddleware",
     "alongside.core.middleware.SecurityHeadersMiddleware",

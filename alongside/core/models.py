@@ -46,9 +46,12 @@ class Organisation(ExternalIdModel):
 
     class Deidentification(models.TextChoices):
         SAFE_HARBOR = "safe_harbor", _("HIPAA Safe Harbor: dates shown as years only")
-        SHIFTED = "shifted", _(
-            "Expert determination: dates shifted by a secret number of days per "
-            "participant, intervals kept"
+        SHIFTED = (
+            "shifted",
+            _(
+                "Expert determination: dates shifted by a secret number of days per "
+                "participant, intervals kept"
+            ),
         )
 
     # How roles without access to identity (evaluators) see records: see
@@ -72,6 +75,18 @@ class Organisation(ExternalIdModel):
         help_text=_(
             "A gender, substance or discharge reason held by fewer participants than "
             "this is shown to evaluators as suppressed."
+        ),
+    )
+
+    # Two-factor sign-in for everyone whose role reads identifying data or runs the
+    # organisation (core.two_factor). An organisation may turn it off; it is on
+    # unless it does.
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=True,
+        help_text=_(
+            "Peer workers, supervisors, program managers and administrators must "
+            "confirm each sign-in with a code from an authenticator app."
         ),
     )
 
@@ -195,6 +210,8 @@ class AuditEvent(ExternalIdModel):
         THROTTLE = "throttle", _("sign-in slowed")
         # The hash chain was checked (alongside verify_audit; core.audit_chain).
         VERIFY = "verify", _("verified the audit log")
+        # Two-factor sign-in set up, passed, failed, reset or removed (core.two_factor).
+        TWO_FACTOR = "two_factor", _("two-factor sign-in")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, related_name="+"

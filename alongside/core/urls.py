@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alongside.core import passwords, views
+from alongside.core import passwords, two_factor_views, views
 
 app_name = "core"
 urlpatterns = [
@@ -36,6 +36,14 @@ urlpatterns = [
         passwords.PasswordResetComplete.as_view(),
         name="password-reset-complete",
     ),
+    path("sign-in/code/", two_factor_views.verify, name="two-factor-verify"),
+    path("account/two-factor/", two_factor_views.setup, name="two-factor-setup"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor_views.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path("account/two-factor/off/", two_factor_views.turn_off, name="two-factor-off"),
     path("audit/", views.audit_log, name="audit"),
     # A trivial authenticated view: the floor the benchmarks compare pages against.
     path("ping/", views.ping, name="ping"),

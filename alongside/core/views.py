@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alongside.core import audit, clock, throttle
+from alongside.core import audit, clock, throttle, two_factor
 from alongside.core.access import MemberRequest, member_required, membership_of
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
@@ -129,13 +129,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 .order_by("id")
                 .first()
             )
+            pending = two_factor.owes_second_factor(request)
             audit.record(
                 actor=user,
                 organisation=membership.organisation if membership else None,
                 action=AuditEvent.Action.LOGIN,
                 target=user,
+                reason="password; second factor to follow" if pending else "",
             )
-            response = redirect(next_url or home_url_for(membership) or "core:home")
+            if pending:
+                # The password is right; the session reaches nothing but the code
+                # (or set-up) page until the second factor passes.
+                step = (
+                    "core:two-factor-verify"
+                    if two_factor.has_authenticator(user)
+                    else "core:two-factor-setup"
+                )
+                onward = reverse(step)
+                if next_url:
+                    onward += "?" + urlencode({"next": next_url})
+                response = redirect(onward)
+            else:
+                response = redirect(next_url or home_url_for(membership) or "core:home")
             if throttling:
                 throttle.record_success(request, attempted)
                 throttle.remember_device(request, response, attempted)
@@ -252,6 +267,9 @@ def account(request: HttpRequest) -> HttpResponse:
                 user=user, is_active=True
             ).select_related("organisation"),
             "session_count": sessions.count(),
+            "two_factor_on": two_factor.has_authenticator(user),
+            "two_factor_required": two_factor.required_for(user),
+            "recovery_codes_left": two_factor.recovery_codes_left(user),
             "idle_minutes": settings.ALONGSIDE_IDLE_SECONDS // 60,
             "lifetime_hours": settings.SESSION_COOKIE_AGE // 3600,
         },

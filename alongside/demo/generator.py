@@ -325,7 +325,11 @@ def _create_main_org(
     rng: random.Random, scale: Scale, password: str, clock: _Clock
 ) -> _Org:
     """Riverside Recovery Alliance: programs, sites, staff, memberships and profiles."""
-    org = Organisation.objects.create(name=ORG_NAME, slug=ORG_SLUG, timezone=ORG_TZ)
+    # The demo's logins are shared and public: two-factor sign-in is off in the demo
+    # organisation (its administrator can turn it on); a real organisation has it on.
+    org = Organisation.objects.create(
+        name=ORG_NAME, slug=ORG_SLUG, timezone=ORG_TZ, require_two_factor=False
+    )
     ed = Program.objects.create(
         organisation=org,
         name=ED_PROGRAM,
@@ -433,7 +437,10 @@ def _create_main_org(
 def _create_outsider_org(rng: random.Random, password: str, clock: _Clock) -> _Org:
     """Harbor Outreach: one program, one site, one peer worker (`outsider`)."""
     org = Organisation.objects.create(
-        name=OUTSIDER_ORG_NAME, slug=OUTSIDER_ORG_SLUG, timezone=ORG_TZ
+        name=OUTSIDER_ORG_NAME,
+        slug=OUTSIDER_ORG_SLUG,
+        timezone=ORG_TZ,
+        require_two_factor=False,  # shared demo logins, as above
     )
     program = Program.objects.create(
         organisation=org,

@@ -58,9 +58,12 @@ def shift_days(participant: Participant) -> int:
     return n - limit if n < limit else n - limit + 1  # -limit..-1, 1..limit
 
 
-def _local(value: dt.date | dt.datetime) -> dt.date | dt.datetime:
+def _local(
+    value: dt.date | dt.datetime, participant: Participant
+) -> dt.date | dt.datetime:
+    """An instant on the organisation's calendar (as the pages show times)."""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value)
+        return value.astimezone(clock.zone(participant.organisation))
     return value
 
 
@@ -72,7 +75,7 @@ def shown_date(value: dt.date | dt.datetime | None, participant: Participant) ->
     """A record date as this participant's viewer may see it, formatted."""
     if value is None or value == "":
         return ""
-    value = _local(value)
+    value = _local(value, participant)
     with_time = isinstance(value, dt.datetime)
     fmt = "DATETIME_FORMAT" if with_time else "DATE_FORMAT"
     if not is_deidentified(participant):
@@ -86,7 +89,7 @@ def shown_iso(value: dt.date | dt.datetime | None, participant: Participant) -> 
     """The same date for a `<time datetime>` attribute."""
     if value is None or value == "":
         return ""
-    value = _local(value)
+    value = _local(value, participant)
     if not is_deidentified(participant):
         return value.isoformat()
     if _standard(participant) == Organisation.Deidentification.SAFE_HARBOR:

@@ -23,6 +23,11 @@ NO_PARTICIPANT_DATA = {
     "core:password-reset-done",
     "core:password-reset-confirm",
     "core:password-reset-complete",
+    # One's own second factor (core.two_factor).
+    "core:two-factor-verify",
+    "core:two-factor-setup",
+    "core:two-factor-recovery-codes",
+    "core:two-factor-off",
 }
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from alongside.core.models import AuditEvent, Session
+from alongside.testing import sign_in_through_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +20,7 @@ NEW = "a much longer passphrase 42"
 
 def signed_in(world, name="alice") -> Client:
     client = Client()
-    assert (
-        client.post(
-            reverse("core:login"),
-            {"username": world.user(name).username, "password": OLD},
-        ).status_code
-        == 302
-    )
+    sign_in_through_pages(client, world.user(name), OLD)
     return client
 
 

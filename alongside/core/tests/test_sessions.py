@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from alongside.core.models import AuditEvent, Session
 from alongside.core.sessions import digest
+from alongside.testing import sign_in_through_pages, sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +22,7 @@ PASSWORD = "correct horse battery staple"
 def sign_in(world, name: str) -> Client:
     """Through the real sign-in page, as a person would."""
     client = Client()
-    response = client.post(
-        reverse("core:login"),
-        {"username": world.user(name).username, "password": PASSWORD},
-    )
-    assert response.status_code == 302, response.content[:500]
+    sign_in_through_pages(client, world.user(name), PASSWORD)
     return client
 
 
@@ -126,7 +123,7 @@ def test_sign_out_everywhere_ends_every_session_of_that_person_only(world):
 
 def test_sign_out_everywhere_needs_a_post_with_csrf(world):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.user("alice"))
+    sign_in_verified(client, world.user("alice"))
     assert client.get(reverse("core:logout-everywhere")).status_code == 405
     assert client.post(reverse("core:logout-everywhere")).status_code == 403
     assert Session.objects.filter(user=world.user("alice")).exists()

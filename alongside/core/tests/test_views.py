@@ -6,11 +6,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from alongside.conftest import PASSWORD
 from alongside.core import audit
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import ParticipantFactory
+from alongside.testing import authenticator_for, current_code, sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +36,13 @@ def test_login_page_renders_a_labelled_form(world):
 
 def test_it_signs_in_and_records_a_login_event(world):
     client = Client()
+    device = authenticator_for(world.user("alice"))
     response = _login(client, "alice")
     assert response.status_code == 302
+    assert response["Location"] == reverse("core:two-factor-verify")
+    response = client.post(
+        reverse("core:two-factor-verify"), {"code": current_code(device)}
+    )
     assert response["Location"] == reverse("care:today")
     event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN)
     assert event.actor == world.user("alice")
@@ -112,7 +119,14 @@ def test_login_ignores_an_offsite_next_url(world):
         reverse("core:login") + "?next=https://evil.example/",
         {"username": "alice", "password": PASSWORD},
     )
-    assert response["Location"] == reverse("care:today")
+    assert response["Location"] == reverse("core:two-factor-setup")
+    assert client.get(response["Location"]).status_code == 200  # the QR code
+    response = client.post(
+        reverse("core:two-factor-setup") + "?next=https://evil.example/",
+        {"code": current_code(TOTPDevice.objects.get(user=world.user("alice")))},
+    )
+    assert 'href="https://evil.example/"' not in response.content.decode()
+    assert response.status_code == 200
 
 
 # --- home and ping ----------------------------------------------------------------
@@ -301,7 +315,7 @@ def superuser_client(world):
 
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     client = Client()
-    client.force_login(root)
+    sign_in_verified(client, root)
     return client
 
 

@@ -37,5 +37,7 @@ def birth_year(participant: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def record_value(context: template.Context, attribute: str, value: Any, label: Any) -> str:
+def record_value(
+    context: template.Context, attribute: str, value: Any, label: Any
+) -> str:
     return deid.shown_value(context["participant"], attribute, value, str(label))

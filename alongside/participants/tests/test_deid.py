@@ -116,9 +116,7 @@ def test_shifted_dates_stay_behind_the_fragment_views_too(world):
 
 
 def test_ages_above_89_are_grouped(world):
-    old = ParticipantFactory(
-        organisation=world.org, birth_year=world.today().year - 91
-    )
+    old = ParticipantFactory(organisation=world.org, birth_year=world.today().year - 91)
     EnrolmentFactory(participant=old, program=world.program)
     html = _page(world, "eve", p=old)
     assert "90 or older" in html

@@ -23,12 +23,52 @@ NOTE = "Walked over to the clinic together; she asked about evening groups."
 
 
 def sign_in(page: Any, username: str) -> None:
+    """Password, then the code from the person's authenticator app."""
+    from alongside.core.models import User
+    from alongside.testing import authenticator_for, current_code
+
+    device = authenticator_for(User.objects.get(username=username))
     page.goto(reverse("core:login"))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("#login-form button[type=submit]")
     assert "/login/" not in page.url, page.content()[:500]
+    assert reverse("core:two-factor-verify") in page.url, page.url
+    page.fill("input[name=code]", current_code(device))
+    with page.expect_navigation():
+        page.click("#two-factor-form button[type=submit]")
+    assert "/sign-in/code/" not in page.url, page.content()[:500]
+
+
+def test_a_new_peer_sets_up_two_factor_sign_in(
+    world: World, new_page: Any, screenshot: Any
+) -> None:
+    import base64
+
+    from django_otp.oath import TOTP
+
+    page = new_page()
+    page.goto(reverse("core:login"))
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+    assert reverse("core:two-factor-setup") in page.url
+    assert page.locator("#totp-qr svg").count() == 1
+    screenshot(page, "two-factor-setup")
+    # What a person types into their app, and the code the app then shows.
+    secret = page.inner_text("#totp-secret").replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.fill("input[name=code]", f"{TOTP(key).token():06d}")
+    with page.expect_navigation():
+        page.click("#two-factor-setup-form button[type=submit]")
+    assert page.locator("#recovery-codes li").count() == 10
+    screenshot(page, "two-factor-codes")
+    with page.expect_navigation():
+        page.click("#codes-done")
+    assert reverse("care:today") in page.url
+    assert not page.js_errors  # type: ignore[attr-defined]
 
 
 def test_peer_logs_a_contact_and_closes_a_referral_loop(
