@@ -102,7 +102,7 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "alongside.core.admin_site.PlatformAdminConfig",  # django.contrib.admin, for operators
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "alongside.core",
     "alongside.participants",
     "alongside.workforce",
+    "alongside.administration",
     "alongside.care",
     "alongside.reporting",
     "alongside.web",

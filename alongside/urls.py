@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("alongside.reporting.urls")),
     path("participants/", include("alongside.participants.urls")),
     path("team/", include("alongside.workforce.urls")),
+    path("organisation/", include("alongside.administration.urls")),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

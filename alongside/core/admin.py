@@ -1,8 +1,16 @@
-"""Django admin for administrators: organisations, programs, sites, users, roles, and
-the audit log (read-only).
+"""The Django admin, for platform operators only: organisations, programs, sites,
+users and the audit log.
 
-Clinical records are shown read-only elsewhere (participants, care): their writes go
-through services, which validate and audit them; the admin would bypass both.
+Organisation administrators work on Alongside's own pages (the administration app),
+where every change is a service with its audit row and grants that read participant
+data need a second administrator. The Django admin is for the people who run the
+platform, who hold no organisation membership (`PlatformAdminSite.has_permission`):
+
+- it has no participant records at all (participants and care register nothing);
+- memberships are read-only here: roles are granted on the organisation's pages;
+- its sign-in is Alongside's own (throttled, two-factor), not the admin's form;
+- every page it shows and every change it makes is an audit row on the platform
+  chain (`PlatformAdminSite.admin_view`).
 """
 
 from __future__ import annotations
@@ -76,13 +84,13 @@ class SiteAdmin(admin.ModelAdmin):
     readonly_fields = ("external_id",)
 
 
-class MembershipInline(admin.StackedInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.StackedInline):
+    """Shown, not edited: roles are granted on the organisation's pages."""
+
     model = Membership
     fk_name = "user"
     extra = 0
     fields = ("organisation", "role", "programs", "supervisor", "is_active")
-    filter_horizontal = ("programs",)
-    autocomplete_fields = ("supervisor",)
 
 
 @admin.register(User)
@@ -97,13 +105,14 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a role is granted by an organisation administrator, and one that
+    reads participant data only with a second one's approval."""
+
     list_display = ("user", "organisation", "role", "supervisor", "is_active")
     list_filter = ("organisation", "role", "is_active")
     list_select_related = ("user", "organisation", "supervisor")
     search_fields = ("user__username", "user__first_name", "user__last_name")
-    autocomplete_fields = ("user", "supervisor")
-    filter_horizontal = ("programs",)
     readonly_fields = ("external_id", "created_at")
 
 

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 # team.view                   see team caseloads
 # program.overview            program-level figures
 # audit.view                  the audit log
+# organisation.manage         people, roles, programs and settings of the organisation
+#                             (administration app; grants that read participant data
+#                             need a second administrator)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.PEER_WORKER: frozenset(
         {
@@ -53,7 +56,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.EVALUATOR: frozenset({"participant.view", "program.overview"}),
     # Administrators run the organisation and the audit log; by the minimum-necessary
     # rule they do not read participant records.
-    Role.ADMIN: frozenset({"audit.view", "program.overview"}),
+    Role.ADMIN: frozenset({"audit.view", "program.overview", "organisation.manage"}),
 }
 
 

@@ -39,6 +39,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from tqdm import tqdm
 
+from alongside.administration.models import AccessRequest
 from alongside.care.models import (
     REFERRAL_TRANSITIONS,
     Encounter,
@@ -157,9 +158,21 @@ LOGINS: tuple[Login, ...] = (
     ),
     Login(
         "admin",
-        "Administrator (+ Django admin)",
+        "Administrator",
         ORG_NAME,
-        "Audit log; users and roles in /django-admin/",
+        "People, roles, programs and settings (Organisation); audit log",
+    ),
+    Login(
+        "admin2",
+        "Second administrator",
+        ORG_NAME,
+        "Asked for jordan's access: admin approves it (two-person rule)",
+    ),
+    Login(
+        "operator",
+        "Platform operator (no organisation)",
+        "—",
+        "/django-admin/: organisations and users; no participant records",
     ),
     Login(
         "outsider",
@@ -377,10 +390,14 @@ def _create_main_org(
     manager = _user(rng, "manager", password, date_joined=joined)
     evaluator = _user(rng, "evaluator", password, date_joined=joined)
     admin = _user(rng, "admin", password, date_joined=joined)
-    admin.is_staff = True
-    admin.is_superuser = True
+    admin2 = _user(rng, "admin2", password, date_joined=joined)
+    # The platform operator: the Django admin, and no membership anywhere.
+    operator = _user(rng, "operator", password, date_joined=joined)
+    operator.is_staff = True
+    operator.is_superuser = True
     User.objects.bulk_create(
-        [*supervisors, *peers, manager, evaluator, admin], batch_size=scale.batch_size
+        [*supervisors, *peers, manager, evaluator, admin, admin2, operator],
+        batch_size=scale.batch_size,
     )
 
     memberships: list[Membership] = []
@@ -414,6 +431,7 @@ def _create_main_org(
         (manager, Role.PROGRAM_MANAGER),
         (evaluator, Role.EVALUATOR),
         (admin, Role.ADMIN),
+        (admin2, Role.ADMIN),
     ):
         memberships.append(
             Membership(external_id=_uuid(rng), user=user, organisation=org, role=role)
@@ -431,7 +449,49 @@ def _create_main_org(
         batch_size=scale.batch_size,
     )
     PeerProfile.objects.bulk_create(profiles, batch_size=scale.batch_size)
+    _pending_access_request(rng, org, ed, admin2, supervisors[0], clock)
     return _Org(org, [ed_ctx, community_ctx], supervisor_of)
+
+
+def _pending_access_request(
+    rng: random.Random,
+    org: Organisation,
+    program: Program,
+    requested_by: User,
+    supervisor: User,
+    clock: _Clock,
+) -> None:
+    """A new peer worker added by `admin2` yesterday, whose access waits for a second
+    administrator: `admin` approves it in the walk-through (the two-person rule)."""
+    user = User(
+        username="jordan",
+        first_name="Jordan",
+        last_name="Reyes",
+        email="jordan.reyes@example.org",
+        date_joined=clock.now - timedelta(days=1),
+    )
+    user.set_unusable_password()
+    user.save()
+    membership = Membership.objects.create(
+        external_id=_uuid(rng),
+        user=user,
+        organisation=org,
+        role=Role.PEER_WORKER,
+        supervisor=supervisor,
+        is_active=False,
+    )
+    membership.programs.set([program])
+    req = AccessRequest.objects.create(
+        external_id=_uuid(rng),
+        organisation=org,
+        membership=membership,
+        role=Role.PEER_WORKER,
+        supervisor=supervisor,
+        requested_by=requested_by,
+        reason="New ED recovery coach, starts Monday; Part 2 training done.",
+        created_at=clock.now - timedelta(days=1),
+    )
+    req.programs.set([program])
 
 
 def _create_outsider_org(rng: random.Random, password: str, clock: _Clock) -> _Org:

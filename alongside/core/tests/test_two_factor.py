@@ -135,7 +135,8 @@ def test_a_sign_in_asks_for_the_code_and_audits_a_wrong_one(world, frozen_clock)
     assert right["Location"] == reverse("participants:caseload")
     assert client.get(reverse("care:today")).status_code == 200
     assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.TWO_FACTOR, reason="second factor passed (authenticator)"
+        action=AuditEvent.Action.TWO_FACTOR,
+        reason="second factor passed (authenticator)",
     ).exists()
 
 
@@ -144,7 +145,9 @@ def test_a_code_is_not_accepted_twice(world):
     device = authenticator_for(alice)
     code = current_code(device)
     first = password_only(world, "alice")
-    assert first.post(reverse("core:two-factor-verify"), {"code": code}).status_code == 302
+    assert (
+        first.post(reverse("core:two-factor-verify"), {"code": code}).status_code == 302
+    )
     second = password_only(world, "alice")
     replay = second.post(reverse("core:two-factor-verify"), {"code": code})
     assert replay.status_code == 400

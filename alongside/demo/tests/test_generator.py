@@ -179,9 +179,10 @@ def test_demo_logins_have_their_roles_and_the_demo_password() -> None:
         "manager": Role.PROGRAM_MANAGER,
         "evaluator": Role.EVALUATOR,
         "admin": Role.ADMIN,
+        "admin2": Role.ADMIN,
         "outsider": Role.PEER_WORKER,
     }
-    assert {x.username for x in LOGINS} == set(roles)
+    assert {x.username for x in LOGINS} == set(roles) | {"operator"}
     for username, role in roles.items():
         user = User.objects.get(username=username)
         assert user.check_password(DEMO_PASSWORD)
@@ -189,8 +190,17 @@ def test_demo_logins_have_their_roles_and_the_demo_password() -> None:
         assert membership.role == role
         expected_org = OUTSIDER_ORG_NAME if username == "outsider" else ORG_NAME
         assert membership.organisation.name == expected_org
+    # Organisation administrators use its pages; only the operator has the Django
+    # admin, and no membership.
     admin = User.objects.get(username="admin")
-    assert admin.is_staff and admin.is_superuser
+    assert not admin.is_staff and not admin.is_superuser
+    operator = User.objects.get(username="operator")
+    assert operator.is_superuser and operator.check_password(DEMO_PASSWORD)
+    assert not operator.memberships.exists()
+    # jordan waits for a second administrator: admin2 asked, admin can approve.
+    jordan = Membership.objects.get(user__username="jordan")
+    assert not jordan.is_active
+    assert jordan.access_requests.get().requested_by.username == "admin2"
     team = Membership.objects.filter(supervisor__username="supervisor")
     assert {"peer", "peer2"} <= set(team.values_list("user__username", flat=True))
     assert User.objects.get(username="peer").peer_profile.languages == ["en", "es"]
@@ -226,7 +236,9 @@ def test_every_peer_has_contacts_due_and_referrals_to_follow_up() -> None:
     _build_tiny(participants=80)
     today = NOW.date()
     peers = User.objects.filter(
-        memberships__role=Role.PEER_WORKER, memberships__organisation__name=ORG_NAME
+        memberships__role=Role.PEER_WORKER,
+        memberships__organisation__name=ORG_NAME,
+        memberships__is_active=True,
     )
     for peer in peers:
         open_ = Assignment.objects.filter(
@@ -256,7 +268,7 @@ def test_demo_scale_matches_its_description() -> None:
     )
     assert 17 <= per_participant <= 23
     peers = Membership.objects.filter(
-        role=Role.PEER_WORKER, organisation__name=ORG_NAME
+        role=Role.PEER_WORKER, organisation__name=ORG_NAME, is_active=True
     )
     assert peers.count() == 10
     supervisors = peers.values("supervisor").annotate(n=Count("id"))
