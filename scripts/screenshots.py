@@ -86,8 +86,12 @@ def main() -> None:
         page = session("admin", DESKTOP)
         page.goto(f"{BASE}/audit/")
         shot(page, "admin-audit")
-        page.goto(f"{BASE}/django-admin/core/membership/")
-        shot(page, "admin-memberships")
+        page.goto(f"{BASE}/organisation/")
+        shot(page, "admin-organisation", full_page=True)
+        page.goto(f"{BASE}/organisation/requests/")
+        shot(page, "admin-requests")
+        page.goto(f"{BASE}/organisation/people/")
+        shot(page, "admin-people")
         browser.close()
 
 

@@ -14,7 +14,7 @@ from alongside.core.models import Membership, Organisation, Program, Role, User
 
 class SettingsForm(forms.ModelForm):
     timezone = forms.CharField(
-        label=_("time zone"),
+        label=_("Time zone"),
         max_length=64,
         help_text=_(
             "An IANA time zone name, such as Europe/Dublin or America/Chicago."

@@ -3,6 +3,7 @@ queries whatever the number of people."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -46,7 +47,7 @@ def membership_get(organisation: Organisation, external_id: str) -> Membership:
             .prefetch_related("programs")
             .get(organisation=organisation, external_id=external_id)
         )
-    except (Membership.DoesNotExist, ValueError):
+    except (Membership.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
 
@@ -57,7 +58,7 @@ def program_get(organisation: Organisation, external_id: str) -> Program:
         return Program.objects.prefetch_related("sites").get(
             organisation=organisation, external_id=external_id
         )
-    except (Program.DoesNotExist, ValueError):
+    except (Program.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
 
@@ -79,5 +80,5 @@ def access_request_get(organisation: Organisation, external_id: str) -> AccessRe
 
     try:
         return access_requests(organisation, pending=True).get(external_id=external_id)
-    except (AccessRequest.DoesNotExist, ValueError):
+    except (AccessRequest.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None

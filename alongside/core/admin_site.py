@@ -76,7 +76,7 @@ def _audit_admin(request: HttpRequest, status: int) -> None:
         organisation=None,
         action=AuditEvent.Action.UPDATE if write else AuditEvent.Action.VIEW,
         target_type="django-admin",
-        target_id=(match.url_name if match else "")[:64],
+        target_id=((match.url_name if match else "") or "")[:64],
         changes={
             "path": request.path[:300],
             "method": request.method,

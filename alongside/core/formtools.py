@@ -11,7 +11,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-def apply_service_error(form: forms.Form, exc: ValidationError) -> None:
+def apply_service_error(form: forms.BaseForm, exc: ValidationError) -> None:
     """Attach a service's ValidationError to the form.
 
     Errors that name a field the form has go next to that field; the rest go to the

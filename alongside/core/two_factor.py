@@ -264,6 +264,7 @@ _OPEN_NAMES = (
     "core:two-factor-verify",
     "core:two-factor-setup",
     "core:logout",
+    "set_language",  # the language switch in every page's footer
 )
 
 

@@ -92,6 +92,34 @@ def add_history(world: World, n: int) -> None:
         )
 
 
+def add_people(world: World, n: int) -> None:
+    """`n` more people, each in both programs, with an access request waiting."""
+    from alongside.administration import services
+    from alongside.core.models import Role
+    from alongside.core.tests.factories import MembershipFactory, UserFactory
+
+    other = world.members.get("ada2") or MembershipFactory(
+        user=UserFactory(username="ada2"), organisation=world.org, role=Role.ADMIN
+    )
+    world.members["ada2"] = other
+    start = len(world.members)
+    for i in range(n):
+        m = MembershipFactory(
+            user=UserFactory(username=f"person{start + i}"),
+            organisation=world.org,
+            role=Role.PEER_WORKER,
+            programs=[world.program],
+            supervisor=world.user("sam"),
+        )
+        world.members[f"person{start + i}"] = m
+        services.membership_change(
+            actor=other,
+            membership=m,
+            role=Role.PEER_WORKER,
+            programs=[world.program, world.program_two],
+        )
+
+
 def count_queries(client: Client, url: str) -> int:
     client.get(url)  # warm up: session, content types, template caches
     with CaptureQueriesContext(connection) as ctx:
@@ -179,6 +207,13 @@ PAGES = [
         add_history,
     ),
     ("audit", "ada", lambda w: reverse("core:audit"), add_history),
+    ("people", "ada", lambda w: reverse("administration:people"), add_people),
+    (
+        "access-requests",
+        "ada",
+        lambda w: reverse("administration:requests"),
+        add_people,
+    ),
 ]
 
 

@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
+
+PASSWORD = "correct horse battery staple"  # the personas' (alongside.conftest)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -169,3 +172,22 @@ def screenshot() -> Any:
         page.set_viewport_size(original)
 
     return take
+
+
+def sign_in(page: Any, username: str) -> None:
+    """Password, then the code from the person's authenticator app."""
+    from alongside.core.models import User
+    from alongside.testing import authenticator_for, current_code
+
+    device = authenticator_for(User.objects.get(username=username))
+    page.goto(reverse("core:login"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+    assert "/login/" not in page.url, page.content()[:500]
+    assert reverse("core:two-factor-verify") in page.url, page.url
+    page.fill("input[name=code]", current_code(device))
+    with page.expect_navigation():
+        page.click("#two-factor-form button[type=submit]")
+    assert "/sign-in/code/" not in page.url, page.content()[:500]

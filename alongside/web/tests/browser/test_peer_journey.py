@@ -15,30 +15,11 @@ from django.urls import reverse
 
 from alongside.care.models import Encounter, Referral
 from alongside.conftest import PASSWORD, World
-from alongside.web.tests.browser.conftest import OTHERS, PHONE
+from alongside.web.tests.browser.conftest import OTHERS, PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 NOTE = "Walked over to the clinic together; she asked about evening groups."
-
-
-def sign_in(page: Any, username: str) -> None:
-    """Password, then the code from the person's authenticator app."""
-    from alongside.core.models import User
-    from alongside.testing import authenticator_for, current_code
-
-    device = authenticator_for(User.objects.get(username=username))
-    page.goto(reverse("core:login"))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-form button[type=submit]")
-    assert "/login/" not in page.url, page.content()[:500]
-    assert reverse("core:two-factor-verify") in page.url, page.url
-    page.fill("input[name=code]", current_code(device))
-    with page.expect_navigation():
-        page.click("#two-factor-form button[type=submit]")
-    assert "/sign-in/code/" not in page.url, page.content()[:500]
 
 
 def test_a_new_peer_sets_up_two_factor_sign_in(
