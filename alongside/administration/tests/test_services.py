@@ -65,6 +65,7 @@ def test_a_new_peer_waits_for_a_second_administrator(
     (email,) = mail.outbox
     assert email.to == ["jo@example.org"]
     assert "http://testserver/password-reset/" in email.body
+    assert "Your username is jo." in email.body
     # The one who asked cannot decide.
     with pytest.raises(ValidationError, match="second administrator"):
         services.access_request_decide(actor=ada, request=req, approve=True)
