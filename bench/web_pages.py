@@ -81,6 +81,8 @@ def main() -> None:
     peer = client_for("peer")
     supervisor = client_for("supervisor")
     manager = client_for("manager")
+    evaluator = client_for("evaluator")
+    admin = client_for("admin")
     busiest = (
         Assignment.objects.filter(peer__username="peer", ended_at__isnull=True)
         .select_related("participant")
@@ -139,8 +141,18 @@ def main() -> None:
                 kwargs={"pid": busiest.participant.external_id, "key": "referrals"},
             ),
         ),
+        (
+            # De-identified: dates as years, rare values checked (participants.deid).
+            "participant page (evaluator)",
+            evaluator,
+            reverse(
+                "participants:detail", kwargs={"pid": busiest.participant.external_id}
+            ),
+        ),
         ("team (supervisor)", supervisor, reverse("workforce:team")),
         ("program overview", manager, reverse("reporting:overview")),
+        ("people (administrator)", admin, reverse("administration:people")),
+        ("access requests (administrator)", admin, reverse("administration:requests")),
     ]
     if PROFILE:
         for name, client, url in pages:
