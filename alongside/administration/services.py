@@ -200,6 +200,14 @@ def _keeps_an_administrator(m: Membership, *, role: str, active: bool) -> None:
             )
 
 
+def _close(req: AccessRequest, by: User, status: str, note: str = "") -> None:
+    req.status = status
+    req.decided_by = by
+    req.decided_at = clock.now()
+    req.decision_note = note.strip()[:200]
+    req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+
+
 def _request(
     actor: Membership,
     membership: Membership,
@@ -213,11 +221,12 @@ def _request(
     for old in AccessRequest.objects.select_for_update().filter(
         membership=membership, status=AccessRequest.Status.PENDING
     ):
-        old.status = AccessRequest.Status.WITHDRAWN
-        old.decided_by = actor.user
-        old.decided_at = clock.now()
-        old.decision_note = "replaced by a newer request"
-        old.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        _close(
+            old,
+            actor.user,
+            AccessRequest.Status.WITHDRAWN,
+            "replaced by a newer request",
+        )
     req = AccessRequest.objects.create(
         organisation_id=actor.organisation_id,
         membership=membership,
@@ -398,11 +407,7 @@ def membership_deactivate(
     for req in AccessRequest.objects.filter(
         membership=membership, status=AccessRequest.Status.PENDING
     ):
-        req.status = AccessRequest.Status.WITHDRAWN
-        req.decided_by = actor.user
-        req.decided_at = clock.now()
-        req.decision_note = "access turned off"
-        req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        _close(req, actor.user, AccessRequest.Status.WITHDRAWN, "access turned off")
     ended = 0
     if not Membership.objects.filter(user=membership.user, is_active=True).exists():
         ended = end_sessions_of(membership.user)
@@ -471,13 +476,12 @@ def access_request_decide(
             "note", _("Another administrator must decide a request about you.")
         )
     membership = Membership.objects.select_for_update().get(pk=req.membership_id)
-    req.status = (
-        AccessRequest.Status.APPROVED if approve else AccessRequest.Status.REFUSED
+    _close(
+        req,
+        actor.user,
+        AccessRequest.Status.APPROVED if approve else AccessRequest.Status.REFUSED,
+        note,
     )
-    req.decided_by = actor.user
-    req.decided_at = clock.now()
-    req.decision_note = note.strip()[:200]
-    req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     changes: dict[str, Any] = {"status": req.status}
     if approve:
         before = _state(membership)
@@ -506,10 +510,7 @@ def access_request_withdraw(*, actor: Membership, request: AccessRequest) -> Non
     )
     if req.status != AccessRequest.Status.PENDING:
         raise field_error("note", _("This request has already been decided."))
-    req.status = AccessRequest.Status.WITHDRAWN
-    req.decided_by = actor.user
-    req.decided_at = clock.now()
-    req.save(update_fields=["status", "decided_by", "decided_at"])
+    _close(req, actor.user, AccessRequest.Status.WITHDRAWN)
     audit.record_by(
         actor, action=AuditEvent.Action.UPDATE, target=req, reason="withdrawn"
     )

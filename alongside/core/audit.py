@@ -88,3 +88,15 @@ def record(
 def record_by(membership: Membership, **kwargs: Any) -> AuditEvent:
     """`record` for a service acting as `membership`: its user, its organisation."""
     return record(actor=membership.user, organisation=membership.organisation, **kwargs)
+
+
+def organisation_of(user: Any) -> Organisation | None:
+    """Where a person's own account events (password, second factor) are logged: the
+    organisation of their first active membership, or the platform chain (None)."""
+    m = (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organisation")
+        .order_by("id")
+        .first()
+    )
+    return m.organisation if m else None

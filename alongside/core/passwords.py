@@ -22,24 +22,14 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from alongside.core import audit, throttle
-from alongside.core.models import AuditEvent, Membership, Session, User
+from alongside.core.models import AuditEvent, Session, User
 from alongside.core.sessions import digest, end_sessions_of
-
-
-def _organisation(user: Any) -> Any:
-    m = (
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organisation")
-        .order_by("id")
-        .first()
-    )
-    return m.organisation if m else None
 
 
 def _record(user: Any, reason: str, **changes: Any) -> None:
     audit.record(
         actor=user if getattr(user, "is_authenticated", False) else None,
-        organisation=_organisation(user) if user is not None else None,
+        organisation=audit.organisation_of(user) if user is not None else None,
         action=AuditEvent.Action.PASSWORD,
         target=user,
         target_type="core.user",

@@ -153,16 +153,6 @@ def secret_text(device: TOTPDevice) -> str:
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-def _organisation(user: User) -> Any:
-    m = (
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("organisation")
-        .order_by("id")
-        .first()
-    )
-    return m.organisation if m else None
-
-
 def confirm(request: HttpRequest, code: str) -> list[str] | None:
     """Finish setting up: `code` from the new authenticator confirms it, the session
     is verified, and new recovery codes are returned (None: wrong code)."""
@@ -177,7 +167,7 @@ def confirm(request: HttpRequest, code: str) -> list[str] | None:
         codes = new_recovery_codes(user)
         audit.record(
             actor=user,
-            organisation=_organisation(user),
+            organisation=audit.organisation_of(user),
             action=AuditEvent.Action.TWO_FACTOR,
             target=user,
             reason="two-factor sign-in set up",
@@ -191,7 +181,7 @@ def check(request: HttpRequest, code: str) -> str | None:
     Returns "authenticator" or "recovery code" and verifies the session, or None.
     Wrong codes are throttled by django-otp (each wait doubles) and audited."""
     user: User = request.user  # type: ignore[assignment]
-    org = _organisation(user)
+    org = audit.organisation_of(user)
     cleaned = _normalise(code)
     device: Any = None
     used = None
@@ -250,7 +240,7 @@ def remove(user: User, *, actor: User, reason: str) -> None:
         StaticDevice.objects.filter(user=user).delete()
         audit.record(
             actor=actor,
-            organisation=_organisation(user),
+            organisation=audit.organisation_of(user),
             action=AuditEvent.Action.TWO_FACTOR,
             target=user,
             reason=reason,

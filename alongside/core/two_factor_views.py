@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alongside.core import two_factor
+from alongside.core import audit, two_factor
 from alongside.core.access import membership_of
 from alongside.core.models import User
 from alongside.core.views import home_url_for
@@ -158,13 +158,12 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not two_factor.is_verified(request):
         return redirect("core:two-factor-verify")
-    from alongside.core import audit
     from alongside.core.models import AuditEvent
 
     codes = two_factor.new_recovery_codes(user)
     audit.record(
         actor=user,
-        organisation=two_factor._organisation(user),
+        organisation=audit.organisation_of(user),
         action=AuditEvent.Action.TWO_FACTOR,
         target=user,
         reason="new recovery codes",
