@@ -26,7 +26,7 @@ def people(organisation: Organisation, *, search: str = "") -> QuerySet[Membersh
                 )
             ),
         )
-        .order_by("-is_active", "user__first_name", "user__last_name", "user__username")
+        .order_by("user__first_name", "user__last_name", "user__username")
     )
     if search:
         qs = qs.filter(
@@ -82,3 +82,17 @@ def access_request_get(organisation: Organisation, external_id: str) -> AccessRe
         return access_requests(organisation, pending=True).get(external_id=external_id)
     except (AccessRequest.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
+
+
+def decidable_count(membership: Membership) -> int:
+    """Pending requests this administrator may decide: not made by them, not about
+    them (the badge on the Access requests tab)."""
+    return (
+        AccessRequest.objects.filter(
+            organisation_id=membership.organisation_id,
+            status=AccessRequest.Status.PENDING,
+        )
+        .exclude(requested_by_id=membership.user_id)
+        .exclude(membership__user_id=membership.user_id)
+        .count()
+    )

@@ -158,10 +158,17 @@ def site_create(*, actor: Membership, program: Program, name: str) -> Site:
 
 
 def _check_scope(
-    actor: Membership, programs: Sequence[Program], supervisor: User | None
+    actor: Membership,
+    programs: Sequence[Program],
+    supervisor: User | None,
+    role: str,
 ) -> None:
     if any(p.organisation_id != actor.organisation_id for p in programs):
         raise field_error("programs", _("Choose the organisation's own programs."))
+    if reads_participant_data(role) and not programs:
+        raise field_error(
+            "programs", _("Choose at least one program: this role works within them.")
+        )
     if (
         supervisor is not None
         and not Membership.objects.filter(
@@ -293,9 +300,15 @@ def person_add(
         raise field_error("email", _("Enter an e-mail address for the password link."))
     if role not in Role.values:
         raise field_error("role", _("Choose a role."))
-    _check_scope(actor, programs, supervisor)
+    _check_scope(actor, programs, supervisor, role)
     if User.objects.filter(username__iexact=username).exists():
         raise field_error("username", _("This username is taken; choose another."))
+    if User.objects.filter(email__iexact=email.strip()).exists():
+        # A password-reset e-mail must reach one person only.
+        raise field_error(
+            "email",
+            _("Another account uses this e-mail address; each person needs their own."),
+        )
     user = User(
         username=username,
         first_name=first_name.strip(),
@@ -360,7 +373,7 @@ def membership_change(
     )
     if role not in Role.values:
         raise field_error("role", _("Choose a role."))
-    _check_scope(actor, programs, supervisor)
+    _check_scope(actor, programs, supervisor, role)
     _keeps_an_administrator(membership, role=role, active=membership.is_active)
     if membership.is_active and needs_approval(
         membership, role=role, program_ids=[p.pk for p in programs]
@@ -401,6 +414,10 @@ def membership_deactivate(
     )
     if membership.pk == actor.pk:
         raise field_error("reason", _("You cannot turn off your own access."))
+    if not reason.strip():
+        raise field_error(
+            "reason", _("Say why access is turned off (it goes in the audit log).")
+        )
     _keeps_an_administrator(membership, role=membership.role, active=False)
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
@@ -416,7 +433,7 @@ def membership_deactivate(
         action=AuditEvent.Action.UPDATE,
         target=membership,
         changes={"is_active": [True, False], "sessions_ended": ended},
-        reason=reason.strip()[:200] or "access turned off",
+        reason=reason.strip()[:200],
     )
     return membership
 

@@ -69,7 +69,7 @@ def organisation(request: MemberRequest) -> HttpResponse:
             "organisation": org,
             "form": form,
             "programs": org.programs.prefetch_related("sites"),
-            "pending": selectors.access_requests(org, pending=True).count(),
+            "pending": selectors.decidable_count(request.membership),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -106,7 +106,7 @@ def program(request: MemberRequest, program_id: str) -> HttpResponse:
         request.POST if request.POST.get("form") == "program" else None, instance=prog
     )
     site_form = forms.SiteForm(
-        request.POST if request.POST.get("form") == "site" else None
+        request.POST if request.POST.get("form") == "site" else None, prefix="site"
     )
     if request.method == "POST":
         bound = form if form.is_bound else site_form
@@ -156,7 +156,7 @@ def people(request: MemberRequest) -> HttpResponse:
             "page_obj": page,
             "rows": page.object_list,
             "search": search,
-            "pending": selectors.access_requests(org, pending=True).count(),
+            "pending": selectors.decidable_count(request.membership),
         },
     )
 
@@ -220,7 +220,7 @@ def _person_page(
             "nav": "organisation",
             "member": membership,
             "form": form,
-            "reason_form": reason_form or forms.ReasonForm(),
+            "reason_form": reason_form or forms.ReasonForm(prefix="access"),
             "pending_request": pending,
             "has_two_factor": two_factor.has_authenticator(membership.user),
             "is_self": membership.pk == request.membership.pk,
@@ -265,7 +265,7 @@ def person_action(
     """Turn access off or on, reset two-factor sign-in, send a set-password link."""
     org = request.membership.organisation
     membership = selectors.membership_get(org, membership_id)
-    reason = forms.ReasonForm(request.POST)
+    reason = forms.ReasonForm(request.POST, prefix="access")
     actor = request.membership
     if not reason.is_valid():
         form = forms.MembershipForm.for_membership(membership)
@@ -317,6 +317,7 @@ def _requests_page(request: MemberRequest, *, error: str = "") -> HttpResponse:
         "administration/requests.html",
         {
             "nav": "organisation",
+            "pending": selectors.decidable_count(request.membership),
             "pending_requests": selectors.access_requests(org, pending=True),
             "decided": selectors.access_requests(org, pending=False)[:20],
             "error": error,
@@ -356,7 +357,10 @@ def access_request_decide(request: MemberRequest, request_id: str) -> HttpRespon
                 note=form.cleaned_data["note"],
             )
     except ValidationError as exc:
-        return _requests_page(request, error=" ".join(exc.messages))
+        # Refused by the rules (not by the form): said on the list, which a reload
+        # does not send again.
+        messages.error(request, " ".join(exc.messages))
+        return redirect("administration:requests")
     messages.success(
         request,
         {

@@ -95,6 +95,10 @@ class MembershipInline(ReadOnlyAdminMixin, admin.StackedInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Operators manage operator accounts here; a person who belongs to an
+    organisation is shown read-only (their organisation's administrators manage
+    them, and their password and second factor are theirs)."""
+
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
     readonly_fields = ("external_id", "last_login", "date_joined")
     fieldsets = (
@@ -102,6 +106,31 @@ class UserAdmin(DjangoUserAdmin):
         (_("Identifier"), {"fields": ("external_id",)}),
     )
     inlines = (MembershipInline,)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.memberships.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.memberships.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+# Two-factor devices hold secrets (a TOTP key gives every future code): not even
+# operators see them. A lost phone is reset by the organisation's administrator
+# (administration.services.two_factor_reset).
+def _unregister_devices() -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_devices()
 
 
 @admin.register(Membership)

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -47,7 +47,11 @@ def _next(request: HttpRequest) -> str:
 
 
 def _too_many(wait: int) -> str:
-    return _("Too many wrong codes. Try again in %(n)s seconds.") % {"n": wait}
+    return ngettext(
+        "After a wrong code the next one waits: try again in %(n)s second.",
+        "After a wrong code the next one waits: try again in %(n)s seconds.",
+        wait,
+    ) % {"n": wait}
 
 
 def _onward(request: HttpRequest) -> HttpResponse:
@@ -90,15 +94,16 @@ def verify(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 "code",
                 _(
-                    "That code is not right. Type the six digits your authenticator "
-                    "app shows now, or one of your recovery codes."
+                    "That code is not right, or was used already (each code works "
+                    "once). Type the six digits your authenticator app shows now, or "
+                    "one of your recovery codes."
                 ),
             )
             status = 400
     return render(
         request,
         "core/two_factor_verify.html",
-        {"form": form, "next": _next(request)},
+        {"form": form, "next": _next(request), "half_signed_in": True},
         status=status,
     )
 
@@ -143,7 +148,10 @@ def setup(request: HttpRequest) -> HttpResponse:
             "qr": two_factor.qr_svg(device),
             "secret": two_factor.secret_text(device),
             "required": two_factor.required_for(user),
+            "operator": user.is_staff
+            and not user.memberships.filter(is_active=True).exists(),
             "replacing": two_factor.has_authenticator(user),
+            "half_signed_in": not two_factor.is_verified(request),
             "next": _next(request),
         },
         status=status,

@@ -86,7 +86,10 @@ def home_url_for(membership: Membership | None) -> str | None:
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("core:login")
-    url = home_url_for(membership_of(request))
+    membership = membership_of(request)
+    url = home_url_for(membership)
+    if url is None and membership is None and request.user.is_staff:
+        return redirect("admin:index")  # a platform operator (core.admin_site)
     if url is None:
         return render(request, "core/no_access.html", status=403)
     return redirect(url)

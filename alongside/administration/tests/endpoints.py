@@ -113,8 +113,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: reverse("administration:program", args=[w.program.external_id]),
         ADMIN_WRITES,
         method="POST",
-        data=lambda w, n: {"form": "site", "name": "Harbor ED"},
-        invalid=lambda w: {"name": ""},
+        data=lambda w, n: {"form": "site", "site-name": "Harbor ED"},
+        invalid=lambda w: {"site-name": ""},
         invalid_persona="ada",
     ),
     "people": Endpoint(
@@ -144,8 +144,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: _membership_url(w, "password-link"),
         ADMIN_WRITES,
         method="POST",
-        data=lambda w, n: {"reason": "asked by phone"},
-        invalid=lambda w: {"reason": "x" * 201},
+        data=lambda w, n: {"access-reason": "asked by phone"},
+        invalid=lambda w: {"access-reason": "x" * 201},
         invalid_persona="ada",
     ),
     "requests": Endpoint(

@@ -164,7 +164,7 @@ def test_the_organisation_keeps_an_administrator(world):
     ada = world.members["ada"]
     with pytest.raises(ValidationError, match="at least one administrator"):
         services.membership_change(
-            actor=ada, membership=ada, role=Role.SUPERVISOR, programs=[]
+            actor=ada, membership=ada, role=Role.SUPERVISOR, programs=[world.program]
         )
 
 
@@ -275,3 +275,55 @@ def test_the_operator_command_adds_an_administrator(db):
             base_url="https://x/",
             stdout=StringIO(),
         )
+
+
+def test_each_person_needs_their_own_address_and_a_program(world):
+    ada = world.members["ada"]
+    with pytest.raises(ValidationError) as exc:
+        services.person_add(
+            actor=ada,
+            username="twin",
+            first_name="Twin",
+            email=world.user("alice").email.upper(),
+            role=Role.EVALUATOR,
+            programs=[world.program],
+            link_base=LINK,
+        )
+    assert "email" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.person_add(
+            actor=ada,
+            username="noprog",
+            first_name="No",
+            email="noprog@example.org",
+            role=Role.PEER_WORKER,
+            link_base=LINK,
+        )
+    assert "programs" in exc.value.message_dict
+    # An administrator works without programs.
+    m, req = services.person_add(
+        actor=ada,
+        username="adm",
+        first_name="A",
+        email="adm@example.org",
+        role=Role.ADMIN,
+        link_base=LINK,
+    )
+    assert m.is_active and req is None
+
+
+def test_turning_access_off_needs_a_reason(world):
+    with pytest.raises(ValidationError) as exc:
+        services.membership_deactivate(
+            actor=world.members["ada"], membership=world.members["bob"]
+        )
+    assert "reason" in exc.value.message_dict
+    assert Membership.objects.get(pk=world.members["bob"].pk).is_active
+
+
+def test_the_badge_counts_only_what_this_administrator_may_decide(world, ada2):
+    ada = world.members["ada"]
+    _add_peer(world, ada, username="mine")
+    _add_peer(world, ada2, username="theirs")
+    assert selectors.decidable_count(ada) == 1
+    assert selectors.decidable_count(ada2) == 1

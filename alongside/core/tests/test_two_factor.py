@@ -125,7 +125,7 @@ def test_a_sign_in_asks_for_the_code_and_audits_a_wrong_one(world, frozen_clock)
         reverse("core:two-factor-verify"), {"code": current_code(device)}
     )
     assert again.status_code == 429
-    assert "Too many wrong codes" in again.content.decode()
+    assert "the next one waits: try again in 1 second." in again.content.decode()
     frozen_clock.shift(2)
     right = client.post(
         reverse("core:two-factor-verify"),
@@ -224,3 +224,10 @@ def test_the_account_page_shows_the_state(world):
     page = client.get(reverse("core:account")).content.decode()
     assert 'id="two-factor-status"' in page and "On" in page
     assert 'id="two-factor-off-form"' not in page  # required for a peer
+
+
+def test_the_code_page_shows_no_navigation(world):
+    authenticator_for(world.user("alice"))
+    page = password_only(world, "alice").get(reverse("core:two-factor-verify"))
+    html = page.content.decode()
+    assert 'aria-label="Main"' not in html and "Sign out" in html

@@ -456,3 +456,18 @@ def test_not_found_is_the_sites_own_page_in_the_users_language(world, lang, text
     body = response.content.decode()
     assert text in body and 'id="language-form"' in body
     assert f'lang="{lang}"' in body
+
+
+def test_the_operator_lands_on_the_admin_and_sees_no_secrets(world, superuser_client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert superuser_client.get(reverse("core:home"))["Location"] == "/django-admin/"
+    device = TOTPDevice.objects.filter(user=world.user("alice")).first()
+    index = superuser_client.get("/django-admin/").content.decode()
+    assert "otp_totp" not in index and "otp_static" not in index
+    assert superuser_client.get("/django-admin/otp_totp/totpdevice/").status_code == 404
+    # A member's account is read-only here: their organisation manages it.
+    alice = world.user("alice")
+    page = superuser_client.get(f"/django-admin/core/user/{alice.pk}/change/")
+    assert page.status_code == 200 and 'name="username"' not in page.content.decode()
+    assert device is None or TOTPDevice.objects.filter(pk=device.pk).exists()

@@ -166,6 +166,7 @@ def test_evaluators_caseload_shows_no_days_since_contact(world):
     )
     assert 'id="deid-notice"' in html
     assert "days ago" not in html and "day ago" not in html
+    assert "Last contact<" not in html and 'badge warn">due' not in html
     peer = (
         world.client_for("alice").get(reverse("participants:caseload")).content.decode()
     )
