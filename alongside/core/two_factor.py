@@ -78,11 +78,24 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(check and check())
 
 
+def required_here(request: HttpRequest) -> bool:
+    """`required_for`, judged by the membership this request acts in (loaded by
+    MembershipMiddleware, so it costs no query): a person in two organisations is
+    asked when they act in the one that requires it."""
+    user = request.user
+    if user.is_staff or user.is_superuser:
+        return True
+    m = getattr(request, "membership", None)
+    if m is None:
+        return False
+    return bool(m.organisation.require_two_factor and m.role in REQUIRED_ROLES)
+
+
 def owes_second_factor(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated or is_verified(request):
         return False
-    return has_authenticator(user) or required_for(user)  # type: ignore[arg-type]
+    return required_here(request) or has_authenticator(user)  # type: ignore[arg-type]
 
 
 # -- Recovery codes -------------------------------------------------------------------

@@ -132,6 +132,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 .order_by("id")
                 .first()
             )
+            # The membership the next requests will act in (MembershipMiddleware ran
+            # before this sign-in).
+            request.membership = membership  # type: ignore[attr-defined]
             pending = two_factor.owes_second_factor(request)
             audit.record(
                 actor=user,

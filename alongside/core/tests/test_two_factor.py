@@ -231,3 +231,20 @@ def test_the_code_page_shows_no_navigation(world):
     page = password_only(world, "alice").get(reverse("core:two-factor-verify"))
     html = page.content.decode()
     assert 'aria-label="Main"' not in html and "Sign out" in html
+
+
+def test_a_person_in_two_organisations_is_asked_where_it_is_required(world):
+    """bob's own organisation turns it off; acting for one that requires it, he is
+    asked."""
+    from alongside.core.tests.factories import MembershipFactory
+
+    Organisation.objects.filter(pk=world.org.pk).update(require_two_factor=False)
+    MembershipFactory(
+        user=world.user("bob"), organisation=world.other_org, role="peer_worker"
+    )
+    client = password_only(world, "bob")
+    assert client.get(reverse("participants:caseload")).status_code == 200
+    session = client.session
+    session["organisation"] = str(world.other_org.external_id)
+    session.save()
+    assert client.get(reverse("participants:caseload")).status_code == 302
