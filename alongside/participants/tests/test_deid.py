@@ -46,6 +46,34 @@ def _shown_forms(d: dt.date) -> list[str]:
     return [d.isoformat(), formats.date_format(d, "DATE_FORMAT")]
 
 
+def _spread_record_dates(world, latest: dt.date, gap: int) -> None:
+    """Put each of the participant's dated records `gap` days before the one after
+    it, walking back from `latest`, so that no record's shifted date can fall on
+    another record's real date while the shift window is smaller than `gap` (a
+    coincidence that reveals nothing, but would make "the real date is not on the
+    page" fail by chance)."""
+    p = world.participant
+    days = iter(latest - dt.timedelta(days=gap * i) for i in range(100))
+    zone = clock.zone(world.org)
+    for e in p.enrolments.all():
+        Enrolment.objects.filter(pk=e.pk).update(started_on=next(days), ended_on=None)
+    for c in p.consents.all():
+        type(c).objects.filter(pk=c.pk).update(
+            given_on=next(days), expires_on=None, revoked_on=None
+        )
+    for t in p.treatment_episodes.all():
+        type(t).objects.filter(pk=t.pk).update(started_on=next(days), ended_on=None)
+    for r in p.referrals.all():
+        day = next(days)
+        type(r).objects.filter(pk=r.pk).update(made_on=day, follow_up_on=None)
+        r.status_changes.update(changed_on=day)
+    last = None
+    for e in p.encounters.all():
+        last = dt.datetime.combine(next(days), dt.time(12), tzinfo=zone)
+        type(e).objects.filter(pk=e.pk).update(occurred_at=last)
+    Participant.objects.filter(pk=p.pk).update(last_contact_at=last)
+
+
 def _set(org, **fields):
     Organisation.objects.filter(pk=org.pk).update(**fields)
     org.refresh_from_db()  # the personas' memberships hold this instance
@@ -74,7 +102,7 @@ def test_shifted_dates_move_by_one_secret_offset_and_keep_intervals(world):
     _set(world.org, deidentification="shifted", date_shift_days=30)
     p = world.participant
     start = world.today() - dt.timedelta(days=40)
-    Enrolment.objects.filter(participant=p).update(started_on=start)
+    _spread_record_dates(world, start, gap=61)
     blind = participant_get_for_user(world.members["eve"], str(p.external_id), "view")
     offset = deid.shift_days(blind)
     assert 1 <= abs(offset) <= 30
@@ -89,7 +117,9 @@ def test_shifted_dates_move_by_one_secret_offset_and_keep_intervals(world):
             formats.date_format(c.given_on + dt.timedelta(days=offset), "DATE_FORMAT")
             in html
         )
+        assert c.given_on != start
         assert c.given_on.isoformat() not in html
+        assert formats.date_format(c.given_on, "DATE_FORMAT") not in html
 
 
 def test_the_shift_is_stable_nonzero_and_differs_between_participants(world):
@@ -103,7 +133,8 @@ def test_the_shift_is_stable_nonzero_and_differs_between_participants(world):
 
 
 def test_shifted_dates_stay_behind_the_fragment_views_too(world):
-    _set(world.org, deidentification="shifted")
+    _set(world.org, deidentification="shifted", date_shift_days=20)
+    _spread_record_dates(world, world.today() - dt.timedelta(days=30), gap=41)
     p = world.participant
     client = world.client_for("eve")
     for url in (
