@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alongside.care.models import (
+    Encounter,
     EncounterType,
     Modality,
     Referral,
@@ -22,9 +23,11 @@ from alongside.care.models import (
     TreatmentEpisode,
     TreatmentType,
 )
+from alongside.care.services import ENCOUNTER_FIELDS, REFERRAL_FIELDS, TREATMENT_FIELDS
 from alongside.core import clock
 from alongside.core.formtools import DateInput, DateTimeInput
 from alongside.core.models import Program
+from alongside.participants.forms import CorrectionReason, initial_from
 from alongside.participants.models import Enrolment
 
 
@@ -173,3 +176,44 @@ class TreatmentEndForm(forms.Form):
         kwargs.setdefault("auto_id", f"treatment-{suffix}-%s")
         super().__init__(*args, **kwargs)
         self.fields["ended_on"].initial = clock.request_today
+
+
+# -- Corrections -------------------------------------------------------------------
+
+
+class EncounterAmendForm(CorrectionReason, EncounterForm):
+    def __init__(self, *args: Any, encounter: Encounter, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        kwargs["initial"] = initial_from(encounter, ENCOUNTER_FIELDS)
+        super().__init__(*args, **kwargs)
+
+
+class ReferralAmendForm(CorrectionReason, ReferralForm):
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        kwargs["initial"] = initial_from(referral, REFERRAL_FIELDS)
+        super().__init__(*args, **kwargs)
+
+
+class TreatmentAmendForm(CorrectionReason, TreatmentStartForm):
+    ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    end_reason = forms.ChoiceField(
+        label=_("End reason"), choices=[("", "—"), *TreatmentEndReason.choices]
+    )
+
+    field_order = [
+        "type",
+        "provider",
+        "started_on",
+        "ended_on",
+        "end_reason",
+        "reason",
+    ]
+
+    def __init__(self, *args: Any, episode: TreatmentEpisode, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        fields = TREATMENT_FIELDS if episode.ended_on else TREATMENT_FIELDS[:3]
+        kwargs["initial"] = initial_from(episode, fields)
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self.fields if n not in (*fields, "reason")]:
+            del self.fields[name]

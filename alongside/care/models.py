@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.core.crypto import EncryptedTextField
 from alongside.core.models import ExternalIdModel, Program, User
-from alongside.participants.models import Participant
+from alongside.participants.models import Correctable, Participant
 
 
 class EncounterType(models.TextChoices):
@@ -49,7 +49,7 @@ class Service(models.TextChoices):
     PHONE = "phone", _("Phone or minutes")
 
 
-class Encounter(ExternalIdModel):
+class Encounter(Correctable, ExternalIdModel):
     """One contact between a peer worker and a participant."""
 
     participant = models.ForeignKey(
@@ -130,7 +130,7 @@ OPEN_REFERRAL_STATUSES = (
 )
 
 
-class Referral(ExternalIdModel):
+class Referral(Correctable, ExternalIdModel):
     """A referral to a service, followed until the loop is closed."""
 
     participant = models.ForeignKey(
@@ -214,7 +214,7 @@ class TreatmentEndReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class TreatmentEpisode(ExternalIdModel):
+class TreatmentEpisode(Correctable, ExternalIdModel):
     """A period of treatment: the basis of retention figures."""
 
     participant = models.ForeignKey(

@@ -19,10 +19,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from alongside.care import services
 from alongside.care.forms import (
+    EncounterAmendForm,
     EncounterForm,
+    ReferralAmendForm,
     ReferralForm,
     ReferralTransitionForm,
+    TreatmentAmendForm,
     TreatmentEndForm,
     TreatmentStartForm,
 )
@@ -37,6 +41,10 @@ from alongside.care.models import (
     TreatmentEpisode,
 )
 from alongside.core.permissions import has_perm
+from alongside.participants.corrections import (
+    CorrectionKind,
+    register_correction_kind,
+)
 from alongside.participants.forms import AssignmentForm
 from alongside.participants.record import (
     CaseloadColumn,
@@ -65,7 +73,8 @@ def _status_changes(participant: Any) -> Any:
         referral__participant=participant
     ).select_related("referral", "changed_by")
     if participant.is_deidentified:
-        qs = qs.defer("referral__note")  # never decrypt a note for such a viewer
+        # never decrypt a note or a reason for such a viewer
+        qs = qs.defer("referral__note", "referral__void_reason")
     return qs.order_by("-changed_on", "-changed_at", "-id")
 
 
@@ -176,7 +185,60 @@ def _in_treatment() -> dict[str, Any]:
     }
 
 
+def _register_corrections() -> None:
+    register_correction_kind(
+        CorrectionKind(
+            kind="contact",
+            model=Encounter,
+            label=_("contact"),
+            panel="",
+            form=lambda row, data: EncounterAmendForm(data, encounter=row),
+            amend=lambda *, actor, record, reason, **changes: services.encounter_amend(
+                actor=actor, encounter=record, reason=reason, **changes
+            ),
+            void=lambda *, actor, record, reason: services.encounter_void(
+                actor=actor, encounter=record, reason=reason
+            ),
+            summary="care/corrections/contact.html",
+            list_choices={"topics": Topic, "services": Service},
+        )
+    )
+    register_correction_kind(
+        CorrectionKind(
+            kind="referral",
+            model=Referral,
+            label=_("referral"),
+            panel="referrals",
+            form=lambda row, data: ReferralAmendForm(data, referral=row),
+            amend=lambda *, actor, record, reason, **changes: services.referral_amend(
+                actor=actor, referral=record, reason=reason, **changes
+            ),
+            void=lambda *, actor, record, reason: services.referral_void(
+                actor=actor, referral=record, reason=reason
+            ),
+            summary="care/corrections/referral.html",
+        )
+    )
+    register_correction_kind(
+        CorrectionKind(
+            kind="treatment",
+            model=TreatmentEpisode,
+            label=_("treatment episode"),
+            panel="treatment",
+            form=lambda row, data: TreatmentAmendForm(data, episode=row),
+            amend=lambda *, actor, record, reason, **changes: services.treatment_amend(
+                actor=actor, episode=record, reason=reason, **changes
+            ),
+            void=lambda *, actor, record, reason: services.treatment_void(
+                actor=actor, episode=record, reason=reason
+            ),
+            summary="care/corrections/treatment.html",
+        )
+    )
+
+
 def register() -> None:
+    _register_corrections()
     register_caseload_column(
         CaseloadColumn(
             key="referrals",
@@ -201,7 +263,7 @@ def register() -> None:
         TimelineSource(
             kind="encounter",
             rows=lambda p: (
-                Encounter.objects.filter(participant=p)
+                Encounter.all_objects.filter(participant=p)
                 .select_related("peer", "program")
                 .order_by("-occurred_at", "-id")
             ),
@@ -209,6 +271,7 @@ def register() -> None:
             stamp="occurred_at",
             template="care/timeline/encounter.html",
             decorate=_encounter_labels,
+            correct="contact",
         )
     )
     register_timeline_source(
@@ -218,9 +281,11 @@ def register() -> None:
             when="changed_on",
             stamp="changed_at",
             template="care/timeline/referral.html",
+            correct="referral",
+            target="referral",
         )
     )
-    episodes = TreatmentEpisode.objects.all
+    episodes = TreatmentEpisode.all_objects.all
     register_timeline_source(
         TimelineSource(
             kind="treatment_start",
@@ -232,6 +297,7 @@ def register() -> None:
             when="started_on",
             stamp="created_at",
             template="care/timeline/treatment_start.html",
+            correct="treatment",
         )
     )
     register_timeline_source(
@@ -245,6 +311,7 @@ def register() -> None:
             when="ended_on",
             stamp="created_at",
             template="care/timeline/treatment_end.html",
+            correct="treatment",
         )
     )
     for panel in (

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,7 @@ from alongside.core.services import (
     require_not_future,
     require_order,
 )
+from alongside.participants import corrections
 from alongside.participants.models import Enrolment, Participant
 
 
@@ -311,3 +313,210 @@ def treatment_end(
         already_ended=_("This treatment episode has already ended."),
         choose_reason=_("Choose one of the listed options."),
     )
+
+
+# -- Corrections -------------------------------------------------------------------
+# Amending or voiding a contact, referral or treatment episode, always with a reason
+# (participants.corrections keeps the history, moves the counters, writes the audit).
+
+ENCOUNTER_FIELDS = (
+    "type",
+    "occurred_at",
+    "duration_minutes",
+    "modality",
+    "topics",
+    "services",
+    "note",
+)
+REFERRAL_FIELDS = ("service", "provider", "made_on", "follow_up_on", "note")
+TREATMENT_FIELDS = ("type", "provider", "started_on", "ended_on", "end_reason")
+
+
+def _only(changes: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise TypeError(f"cannot amend {', '.join(unknown)}")
+    return changes
+
+
+def _encounter_counted(org: Any) -> Any:
+    def counted(e: Encounter) -> list[corrections.Counted]:
+        day = clock.local_day(e.occurred_at, org)
+        out = [(e.program_id, day, counters.CONTACTS)]
+        if Service.NALOXONE in e.services:
+            out.append((e.program_id, day, counters.NALOXONE))
+        return out
+
+    return counted
+
+
+def _refresh_last_contact(participant: Participant) -> None:
+    """The participant's last contact from the contacts in force (after one was
+    voided or moved, it may go back as well as forward)."""
+    latest = Encounter.objects.filter(participant=participant).aggregate(
+        m=Max("occurred_at")
+    )["m"]
+    Participant.objects.filter(pk=participant.pk).update(
+        last_contact_at=latest, updated_at=clock.now()
+    )
+
+
+@transaction.atomic
+def encounter_amend(
+    *, actor: Membership, encounter: Encounter, reason: str, **changes: Any
+) -> Encounter:
+    """Correct fields of a logged contact (`ENCOUNTER_FIELDS`) with a reason."""
+    changes = _only(changes, ENCOUNTER_FIELDS)
+    if "type" in changes:
+        _choice("type", changes["type"], EncounterType.values)
+    if "modality" in changes:
+        _choice("modality", changes["modality"], Modality.values)
+    if "topics" in changes:
+        changes["topics"] = _choices("topics", changes["topics"], Topic.values)
+    if "services" in changes:
+        changes["services"] = _choices("services", changes["services"], Service.values)
+    if "note" in changes:
+        changes["note"] = (changes["note"] or "").strip()
+    if "occurred_at" in changes:
+        when = changes["occurred_at"]
+        if when is None or timezone.is_naive(when):
+            raise field_error("occurred_at", _("Give a time with its time zone."))
+        require_not_future("occurred_at", when, actor.organisation)
+    if "duration_minutes" in changes and not (
+        0 < (changes["duration_minutes"] or 0) <= 24 * 60
+    ):
+        raise field_error(
+            "duration_minutes", _("Give a duration between 1 and 1440 minutes.")
+        )
+    row = corrections.amend(
+        actor=actor,
+        record=encounter,
+        reason=reason,
+        changes=changes,
+        masked=("note",),
+        counted=_encounter_counted(actor.organisation),
+    )
+    if "occurred_at" in changes:
+        _refresh_last_contact(row.participant)
+    return row
+
+
+@transaction.atomic
+def encounter_void(
+    *, actor: Membership, encounter: Encounter, reason: str
+) -> Encounter:
+    """Void a contact logged in error: it leaves the counts and the due rule."""
+    row = corrections.void(
+        actor=actor,
+        record=encounter,
+        reason=reason,
+        counted=_encounter_counted(actor.organisation),
+    )
+    _refresh_last_contact(row.participant)
+    return row
+
+
+def _referral_counted(r: Referral) -> list[corrections.Counted]:
+    out = [(r.program_id, r.made_on, counters.referral_status_metric(r.status))]
+    if (
+        r.status == ReferralStatus.CONNECTED
+        or r.status_changes.filter(to_status=ReferralStatus.CONNECTED).exists()
+    ):
+        out.append((r.program_id, r.made_on, counters.CONNECTED))
+    return out
+
+
+@transaction.atomic
+def referral_amend(
+    *, actor: Membership, referral: Referral, reason: str, **changes: Any
+) -> Referral:
+    """Correct a referral's service, provider, dates or note (`REFERRAL_FIELDS`) with
+    a reason. Its status moves only along the loop (`referral_transition`)."""
+    changes = _only(changes, REFERRAL_FIELDS)
+    if "service" in changes:
+        _choice("service", changes["service"], ReferralService.values)
+    if "provider" in changes:
+        changes["provider"] = (changes["provider"] or "").strip()
+        if not changes["provider"]:
+            raise field_error("provider", _("Name the provider or service."))
+    if "note" in changes:
+        changes["note"] = (changes["note"] or "").strip()
+
+    def check(r: Referral) -> None:
+        require_not_future("made_on", r.made_on, actor.organisation)
+        require_order("made_on", r.made_on, "follow_up_on", r.follow_up_on)
+        first_step = (
+            r.status_changes.exclude(from_status="")
+            .order_by("changed_on")
+            .values_list("changed_on", flat=True)
+            .first()
+        )
+        if first_step is not None and r.made_on > first_step:
+            raise field_error(
+                "made_on",
+                _("Made on cannot be after the referral's first status change (%s).")
+                % first_step.isoformat(),
+            )
+
+    row = corrections.amend(
+        actor=actor,
+        record=referral,
+        reason=reason,
+        changes=changes,
+        masked=("note",),
+        counted=_referral_counted,
+        check=check,
+    )
+    if "made_on" in changes:
+        row.status_changes.filter(from_status="").update(changed_on=row.made_on)
+    return row
+
+
+@transaction.atomic
+def referral_void(*, actor: Membership, referral: Referral, reason: str) -> Referral:
+    """Void a referral made in error: it leaves the open referrals and the counts."""
+    return corrections.void(
+        actor=actor, record=referral, reason=reason, counted=_referral_counted
+    )
+
+
+@transaction.atomic
+def treatment_amend(
+    *, actor: Membership, episode: TreatmentEpisode, reason: str, **changes: Any
+) -> TreatmentEpisode:
+    """Correct a treatment episode (`TREATMENT_FIELDS`) with a reason. An open
+    episode is ended with `treatment_end`, not here."""
+    changes = _only(changes, TREATMENT_FIELDS)
+    if "type" in changes:
+        _choice("type", changes["type"], TreatmentType.values)
+    if "provider" in changes:
+        changes["provider"] = (changes["provider"] or "").strip()
+        if not changes["provider"]:
+            raise field_error("provider", _("Name the treatment provider."))
+
+    if episode.ended_on is None and {"ended_on", "end_reason"} & set(changes):
+        raise field_error(
+            "ended_on", _("End an open episode from the Treatment panel.")
+        )
+
+    def check(t: TreatmentEpisode) -> None:
+        require_not_future("started_on", t.started_on, actor.organisation)
+        if episode.ended_on is None:
+            return
+        if t.ended_on is None:
+            raise field_error("ended_on", _("Give the date it ended."))
+        _choice("end_reason", t.end_reason, TreatmentEndReason.values)
+        require_not_future("ended_on", t.ended_on, actor.organisation)
+        require_order("started_on", t.started_on, "ended_on", t.ended_on)
+
+    return corrections.amend(
+        actor=actor, record=episode, reason=reason, changes=changes, check=check
+    )
+
+
+@transaction.atomic
+def treatment_void(
+    *, actor: Membership, episode: TreatmentEpisode, reason: str
+) -> TreatmentEpisode:
+    """Void a treatment episode recorded in error."""
+    return corrections.void(actor=actor, record=episode, reason=reason)

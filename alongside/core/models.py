@@ -197,6 +197,10 @@ class AuditEvent(ExternalIdModel):
         VIEW = "view", _("viewed")
         CREATE = "create", _("created")
         UPDATE = "update", _("changed")
+        # A row of a participant's record corrected, or voided, with a reason
+        # (participants.corrections).
+        AMEND = "amend", _("amended")
+        VOID = "void", _("voided")
         EXPORT = "export", _("exported")
         DISCLOSE = "disclose", _("disclosed")
         LOGIN = "login", _("signed in")

@@ -1452,9 +1452,24 @@ def _with_base_times(
     model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
     """COPY applies no Python defaults: give rows the base model's `created_at` (now)
-    and `updated_at` (the row's `created_at`) when the tuples leave them out."""
+    and `updated_at` (the row's `created_at`) when the tuples leave them out, and every
+    other column they leave out that is not nullable its field's constant default
+    (a correctable row's empty `void_reason`)."""
     names = {f.name for f in model._meta.concrete_fields}
     fields = list(fields)
+    for f in model._meta.concrete_fields:
+        if (
+            f.primary_key
+            or f.null
+            or f.name in fields
+            or f.attname in fields
+            or f.name in ("created_at", "updated_at")
+            or (f.has_default() and callable(f.default))
+        ):
+            continue
+        fields.append(f.name)
+        value = f.get_default()
+        rows = [(*r, value) for r in rows]
     if "created_at" in names and "created_at" not in fields:
         at = core_clock.now()
         fields.append("created_at")
@@ -1649,6 +1664,58 @@ def _repair_counts() -> None:
         rebuild_counts()
 
 
+# Corrections a real caseload has: a duration mistyped, a contact logged for the wrong
+# person, a referral entered twice (made through the services, so the history, the
+# counters and the audit are as they are for live data).
+_DEMO_CORRECTIONS = (
+    ("amend", "Entered 5 minutes; the session lasted 50"),
+    ("void", "Logged for the wrong participant"),
+    ("amend", "Participant asked for the note to be corrected"),
+    ("void_referral", "Entered twice"),
+)
+AMENDED_NOTE = "Talked through the week; plans to call the clinic on their own."
+
+
+def _corrections(rng: random.Random, org: Organisation) -> None:
+    from alongside.care import services as care_services
+    from alongside.care.models import Encounter, Referral
+
+    actor = Membership.objects.select_related("user", "organisation").get(
+        user__username="peer", organisation=org
+    )
+    contacts = list(
+        Encounter.objects.filter(peer=actor.user)
+        .select_related("participant")
+        .order_by("id")[:400]
+    )
+    referrals = list(
+        Referral.objects.filter(made_by=actor.user)
+        .select_related("participant")
+        .order_by("id")[:100]
+    )
+    if len(contacts) < 3 or not referrals:
+        return
+    picked = rng.sample(contacts, 3)
+    for (what, reason), e in zip(_DEMO_CORRECTIONS[:3], picked, strict=True):
+        e.participant.organisation = org
+        if what == "void":
+            care_services.encounter_void(actor=actor, encounter=e, reason=reason)
+        elif e.duration_minutes != 50 and "session" in reason:
+            care_services.encounter_amend(
+                actor=actor, encounter=e, reason=reason, duration_minutes=50
+            )
+        else:
+            care_services.encounter_amend(
+                actor=actor,
+                encounter=e,
+                reason=reason,
+                note=AMENDED_NOTE,
+            )
+    r = rng.choice(referrals)
+    r.participant.organisation = org
+    care_services.referral_void(actor=actor, referral=r, reason=_DEMO_CORRECTIONS[3][1])
+
+
 def build(
     *,
     scale: Scale | str = "demo",
@@ -1707,6 +1774,7 @@ def build(
                 _write_chunk(rng, writer, histories, clock)
                 bar.update(len(chunk))
         bar.close()
+        _corrections(rng, main.organisation)
         audit.record(
             actor=None,
             organisation=main.organisation,

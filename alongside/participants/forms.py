@@ -4,6 +4,8 @@ Field names match the names services use in their errors."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -215,3 +217,90 @@ class AssignmentForm(forms.Form):
         kwargs.setdefault("auto_id", "assignment-%s")
         super().__init__(*args, **kwargs)
         self.fields["peer"].queryset = _peer_choices(membership)  # type: ignore[attr-defined]
+
+
+# -- Corrections -------------------------------------------------------------------
+
+
+class CorrectionReason(forms.Form):
+    """The reason every amendment carries (kept with the record, encrypted)."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Kept with the record, for instance “wrong date entered” or “participant "
+            "asked for an amendment”."
+        ),
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for voiding"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For instance “logged for the wrong participant”."),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Void this entry. It stays on the timeline as voided and leaves every "
+            "count, list and report."
+        )
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "void-%s")
+        super().__init__(*args, **kwargs)
+
+
+def initial_from(row: Any, names: Iterable[str]) -> dict[str, Any]:
+    """A correction form's starting values: the row's own. Times drop their seconds,
+    as the time input does, so an untouched time does not count as changed."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(row, name)
+        if isinstance(value, dt.datetime):
+            value = value.replace(second=0, microsecond=0)
+        out[name] = value
+    return out
+
+
+class ConsentAmendForm(CorrectionReason, ConsentForm):
+    def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        fields = ["given_on", "expires_on"]
+        if consent.kind == Consent.Kind.DISCLOSURE:
+            fields += ["recipient", "purpose", "information"]
+        kwargs["initial"] = initial_from(consent, fields)
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self.fields if n not in (*fields, "reason")]:
+            del self.fields[name]
+
+
+class EnrolmentAmendForm(CorrectionReason):
+    site = SiteChoiceField(
+        label=_("Site"), queryset=Site.objects.none(), required=False
+    )
+    started_on = forms.DateField(label=_("Start date"), widget=DateInput())
+    ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    discharge_reason = forms.ChoiceField(
+        label=_("Discharge reason"),
+        choices=[("", "—"), *Enrolment.DischargeReason.choices],
+    )
+
+    field_order = ["started_on", "site", "ended_on", "discharge_reason", "reason"]
+
+    def __init__(self, *args: Any, enrolment: Enrolment, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        fields = ["started_on", "site"]
+        if enrolment.ended_on is not None:
+            fields += ["ended_on", "discharge_reason"]
+        kwargs["initial"] = initial_from(enrolment, fields)
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(  # type: ignore[attr-defined]
+            program_id=enrolment.program_id
+        )
+        if enrolment.ended_on is None:
+            del self.fields["ended_on"], self.fields["discharge_reason"]

@@ -162,7 +162,78 @@ class DeidentifiedParticipant(Participant):
         raise PermissionError("a de-identified participant cannot be deleted")
 
 
-class Consent(ExternalIdModel):
+class CurrentRecords(models.Manager):
+    """The rows in force. A voided row is left out of every list, count, rule and
+    export that reads `objects`; only the timeline and the correction history read
+    `all_objects`, to show it struck through with its reason."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
+class AllRecords(models.Manager):
+    """Every row, voided ones too: for the timeline and the correction history."""
+
+
+class Correctable(models.Model):
+    """A row of the record that can be amended or voided with a reason
+    (`participants.corrections`); never deleted. `amended_at` is the last
+    amendment; the reasons and earlier values are in `Correction`."""
+
+    amended_at = models.DateTimeField(_("amended at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Why it was voided can name people, like a note: encrypted, withheld from blind
+    # roles.
+    void_reason = EncryptedTextField(_("reason for voiding"), blank=True)
+
+    objects = CurrentRecords()
+    all_objects = AllRecords()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class Correction(ExternalIdModel):
+    """One amendment or voiding of a row of a participant's record, with its reason
+    and (encrypted) the values it replaced: the record of a participant's request for
+    amendment (HIPAA 45 CFR 164.526) or rectification (GDPR art. 16)."""
+
+    class Action(models.TextChoices):
+        AMEND = "amend", _("Amended")
+        VOID = "void", _("Voided")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="corrections"
+    )
+    target_type = models.CharField(max_length=64)  # the row's model, "care.encounter"
+    target_id = models.UUIDField()  # the row's external id
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    fields = models.JSONField(_("fields changed"), default=list, blank=True)
+    # The replaced values as JSON, names and all: encrypted like the notes they
+    # may hold.
+    previous = EncryptedTextField(_("values before"), blank=True)
+    reason = EncryptedTextField(_("reason"))
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("when"), default=clock.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="correction_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target_type} {self.target_id}"
+
+
+class Consent(Correctable, ExternalIdModel):
     """Consent to take part, or to disclose records to a named recipient (Part 2)."""
 
     class Kind(models.TextChoices):
@@ -199,7 +270,7 @@ class Consent(ExternalIdModel):
         return self.expires_on is None or self.expires_on >= today  # type: ignore[operator]
 
 
-class Enrolment(ExternalIdModel):
+class Enrolment(Correctable, ExternalIdModel):
     """An episode of care: a participant's time in one program."""
 
     class DischargeReason(models.TextChoices):

@@ -52,6 +52,12 @@ class TimelineSource:
     template: str  # renders one entry: `entry`, `o` (the row), `identifying`
     # Called for each entry on the page shown (labels, derived text).
     decorate: Callable[[Any], None] | None = None
+    # The correction kind (`participants.corrections`) of the row the entry is
+    # about, and the attribute leading to that row ("" for the row itself: a
+    # referral's status change is about `referral`). The entry shows it voided or
+    # amended, and links to its correction page.
+    correct: str = ""
+    target: str = ""
 
 
 @dataclass

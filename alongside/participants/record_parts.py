@@ -9,10 +9,17 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from alongside.participants import services
+from alongside.participants.corrections import (
+    CorrectionKind,
+    register_correction_kind,
+)
 from alongside.participants.forms import (
+    ConsentAmendForm,
     ConsentForm,
     ConsentRevokeForm,
     DischargeForm,
+    EnrolmentAmendForm,
     EnrolmentForm,
 )
 from alongside.participants.models import Consent, Enrolment
@@ -25,14 +32,15 @@ from alongside.participants.record import (
 )
 
 
+# The timeline shows voided rows too (struck through, with their reason).
 def _enrolments(participant: Any) -> Any:
-    return Enrolment.objects.filter(participant=participant).select_related(
+    return Enrolment.all_objects.filter(participant=participant).select_related(
         "program", "site"
     )
 
 
 def _consents(participant: Any) -> Any:
-    return Consent.objects.filter(participant=participant)
+    return Consent.all_objects.filter(participant=participant)
 
 
 def enrolments_panel(req: PanelRequest) -> dict[str, Any]:
@@ -64,6 +72,38 @@ def consent_panel(req: PanelRequest) -> dict[str, Any]:
 
 
 def register() -> None:
+    register_correction_kind(
+        CorrectionKind(
+            kind="enrolment",
+            model=Enrolment,
+            label=_("enrolment"),
+            panel="enrolments",
+            form=lambda row, data: EnrolmentAmendForm(data, enrolment=row),
+            amend=lambda *, actor, record, reason, **changes: services.enrolment_amend(
+                actor=actor, enrolment=record, reason=reason, **changes
+            ),
+            void=lambda *, actor, record, reason: services.enrolment_void(
+                actor=actor, enrolment=record, reason=reason
+            ),
+            summary="participants/corrections/enrolment.html",
+        )
+    )
+    register_correction_kind(
+        CorrectionKind(
+            kind="consent",
+            model=Consent,
+            label=_("consent"),
+            panel="consent",
+            form=lambda row, data: ConsentAmendForm(data, consent=row),
+            amend=lambda *, actor, record, reason, **changes: services.consent_amend(
+                actor=actor, consent=record, reason=reason, **changes
+            ),
+            void=lambda *, actor, record, reason: services.consent_void(
+                actor=actor, consent=record, reason=reason
+            ),
+            summary="participants/corrections/consent.html",
+        )
+    )
     for kind, rows, when in (
         (
             "enrolment",
@@ -101,6 +141,9 @@ def register() -> None:
                 when=when,
                 stamp="created_at",
                 template=f"participants/timeline/{kind}.html",
+                correct="enrolment"
+                if kind in ("enrolment", "discharge")
+                else "consent",
             )
         )
     register_panel(

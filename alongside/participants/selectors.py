@@ -209,6 +209,8 @@ class TimelineEntry:
     obj: Any
     template: str = ""  # the source's template for one entry
     extra: dict[str, Any] = field(default_factory=dict)
+    correct: str = ""  # the correction kind of `target`, if it can be corrected
+    target: Any = None  # the row the entry is about (voided, amended)
 
     @property
     def is_datetime(self) -> bool:
@@ -270,6 +272,8 @@ def participant_timeline(
                     sort_key=(day, key_time, row.pk),
                     obj=row,
                     template=source.template,
+                    correct=source.correct,
+                    target=getattr(row, source.target) if source.target else row,
                 )
             )
     entries.sort(key=lambda e: e.sort_key, reverse=True)

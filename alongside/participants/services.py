@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from alongside.core.services import (
     require_not_future,
     require_order,
 )
+from alongside.participants import corrections
 from alongside.participants.counters import ENROLMENTS
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
@@ -359,3 +361,101 @@ def rebuild_name_index(batch: int = 2000) -> int:
         Participant.objects.bulk_update(pending, ["name_index"])
         done += len(pending)
     return done
+
+
+# -- Corrections -------------------------------------------------------------------
+# Amending or voiding an enrolment or a consent with a reason (participants.
+# corrections keeps the history, moves the counters and writes the audit).
+
+ENROLMENT_FIELDS = ("started_on", "site", "ended_on", "discharge_reason")
+CONSENT_FIELDS = ("given_on", "expires_on", "recipient", "purpose", "information")
+
+
+def _only(changes: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise TypeError(f"cannot amend {', '.join(unknown)}")
+    return changes
+
+
+def _enrolment_counted(e: Enrolment) -> list[corrections.Counted]:
+    return [(e.program_id, e.started_on, ENROLMENTS)]
+
+
+@transaction.atomic
+def enrolment_amend(
+    *, actor: Membership, enrolment: Enrolment, reason: str, **changes: Any
+) -> Enrolment:
+    """Correct an enrolment's dates, site or discharge reason (`ENROLMENT_FIELDS`)
+    with a reason. An open enrolment is ended by `enrolment_discharge`."""
+    changes = _only(changes, ENROLMENT_FIELDS)
+    if enrolment.ended_on is None and {"ended_on", "discharge_reason"} & set(changes):
+        raise field_error("ended_on", _("Discharge from the Enrolments panel."))
+
+    def check(e: Enrolment) -> None:
+        _check_program(actor, e.program, e.site)
+        require_not_future("started_on", e.started_on, actor.organisation)
+        if enrolment.ended_on is None:
+            return
+        if e.ended_on is None:
+            raise field_error("ended_on", _("Give the date it ended."))
+        if e.discharge_reason not in Enrolment.DischargeReason.values:
+            raise field_error("discharge_reason", _("Choose a discharge reason."))
+        require_not_future("ended_on", e.ended_on, actor.organisation)
+        require_order("started_on", e.started_on, "ended_on", e.ended_on)
+
+    return corrections.amend(
+        actor=actor,
+        record=enrolment,
+        reason=reason,
+        changes=changes,
+        counted=_enrolment_counted,
+        check=check,
+    )
+
+
+@transaction.atomic
+def enrolment_void(
+    *, actor: Membership, enrolment: Enrolment, reason: str
+) -> Enrolment:
+    """Void an enrolment recorded in error: it leaves the counts and the lists."""
+    return corrections.void(
+        actor=actor, record=enrolment, reason=reason, counted=_enrolment_counted
+    )
+
+
+@transaction.atomic
+def consent_amend(
+    *, actor: Membership, consent: Consent, reason: str, **changes: Any
+) -> Consent:
+    """Correct a consent's dates or, for a disclosure, whom, why and what
+    (`CONSENT_FIELDS`), with a reason. Revoking is `consent_revoke`."""
+    changes = _only(changes, CONSENT_FIELDS)
+    for name in CONSENT_FREE_TEXT:
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+
+    def check(c: Consent) -> None:
+        require_not_future("given_on", c.given_on, actor.organisation)
+        require_order("given_on", c.given_on, "expires_on", c.expires_on)
+        require_order("given_on", c.given_on, "revoked_on", c.revoked_on)
+        if c.kind == Consent.Kind.DISCLOSURE:
+            for name in CONSENT_FREE_TEXT:
+                if not getattr(c, name).strip():
+                    raise field_error(name, _("A disclosure consent must state this."))
+
+    return corrections.amend(
+        actor=actor,
+        record=consent,
+        reason=reason,
+        changes=changes,
+        masked=CONSENT_FREE_TEXT,
+        check=check,
+    )
+
+
+@transaction.atomic
+def consent_void(*, actor: Membership, consent: Consent, reason: str) -> Consent:
+    """Void a consent recorded in error (one that was withdrawn is revoked, not
+    voided: `consent_revoke`)."""
+    return corrections.void(actor=actor, record=consent, reason=reason)

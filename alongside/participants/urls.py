@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("<uuid:pid>/enrolments/new/", views.enrolment_create, name="enrolment-create"),
     path(
+        "<uuid:pid>/records/<slug:kind>/<uuid:rid>/",
+        views.record_correct,
+        name="record-correct",
+    ),
+    path(
         "<uuid:pid>/enrolments/<uuid:eid>/discharge/",
         views.enrolment_discharge,
         name="enrolment-discharge",

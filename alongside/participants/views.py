@@ -25,7 +25,7 @@ from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
-from alongside.participants import record, selectors, services
+from alongside.participants import corrections, record, selectors, services
 from alongside.participants.forms import (
     ConsentForm,
     ConsentRevokeForm,
@@ -33,6 +33,7 @@ from alongside.participants.forms import (
     EnrolmentForm,
     ParticipantCreateForm,
     ParticipantEditForm,
+    VoidForm,
 )
 from alongside.participants.models import Consent, Enrolment, Participant, Substance
 from alongside.participants.policies import (
@@ -214,6 +215,7 @@ def participant_timeline(request: MemberRequest, pid: str) -> HttpResponse:
         {
             "participant": participant,
             "identifying": can_view_identifying(request.membership),
+            "can_record": has_perm(request.membership, "care.record"),
             "timeline": selectors.participant_timeline(
                 participant, page=_page_number(request), per_page=TIMELINE_PAGE_SIZE
             ),
@@ -464,4 +466,75 @@ def enrolment_discharge(request: MemberRequest, pid: str, eid: str) -> HttpRespo
         ),
         success=_("Discharge recorded."),
         section="enrolments",
+    )
+
+
+# -- Corrections -------------------------------------------------------------------
+
+
+@member_required("care.record")
+@require_http_methods(["GET", "POST"])
+def record_correct(
+    request: MemberRequest, pid: str, kind: str, rid: str
+) -> HttpResponse:
+    """Amend or void one entry of the record (a contact, referral, treatment
+    episode, enrolment or consent), with a reason, and see its corrections so far.
+    The entry is found only among the participant's rows in force: a voided one,
+    another participant's, or one out of scope is 404."""
+    m = request.membership
+    ck = corrections.correction_kind(kind)
+    if ck is None:
+        raise Http404
+    participant = participant_get_for_user(m, pid, "record")
+    row: Any = selectors.child_get_for_user(
+        ck.model._default_manager.filter(participant=participant), m, rid, "record"
+    )
+    row.participant = participant
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    amend_form = ck.form(row, request.POST if action == "amend" else None)
+    void_form = VoidForm(request.POST if action == "void" else None)
+    if action == "amend" and amend_form.is_valid():
+        data = amend_form.cleaned_data
+        changes = {
+            name: data[name]
+            for name in amend_form.changed_data
+            if name != "reason" and name in data
+        }
+        try:
+            ck.amend(actor=m, record=row, reason=data["reason"], **changes)
+        except ValidationError as exc:
+            apply_service_error(amend_form, exc)
+        else:
+            messages.success(
+                request, _("Entry amended (%(kind)s).") % {"kind": ck.label}
+            )
+            return redirect(detail_url(participant, ck.panel or "timeline"))
+    elif action == "void" and void_form.is_valid():
+        try:
+            ck.void(actor=m, record=row, reason=void_form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_error(void_form, exc)
+        else:
+            messages.success(
+                request, _("Entry voided (%(kind)s).") % {"kind": ck.label}
+            )
+            return redirect(detail_url(participant, ck.panel or "timeline"))
+    action_error = ""
+    if request.method == "POST" and action not in ("amend", "void"):
+        action_error = _("Choose to amend or to void the entry.")
+    return render(
+        request,
+        "participants/record_correct.html",
+        {
+            "nav": "caseload",
+            "participant": participant,
+            "identifying": True,
+            "kind": ck,
+            "o": row,
+            "amend_form": amend_form,
+            "void_form": void_form,
+            "history": corrections.described_history(row),
+            "action_error": action_error,
+        },
+        status=400 if request.method == "POST" else 200,
     )

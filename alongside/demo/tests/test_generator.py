@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from alongside.care.models import (
     OPEN_REFERRAL_STATUSES,
@@ -22,7 +22,7 @@ from alongside.care.models import (
 )
 from alongside.core import crypto
 from alongside.core.models import AuditEvent, Membership, Organisation, Role, User
-from alongside.demo import names
+from alongside.demo import generator, names
 from alongside.demo.generator import (
     DEMO_PASSWORD,
     LOGINS,
@@ -139,7 +139,13 @@ def test_treatment_episodes_start_when_a_referral_connects() -> None:
 @pytest.mark.django_db
 def test_last_contact_is_the_latest_encounter() -> None:
     _build_tiny()
-    rows = Participant.objects.annotate(latest=Max("encounters__occurred_at"))
+    # The latest contact in force: the demo voids one contact, as programs do.
+    rows = Participant.objects.annotate(
+        latest=Max(
+            "encounters__occurred_at",
+            filter=Q(encounters__voided_at__isnull=True),
+        )
+    )
     for p in rows:
         assert p.latest is not None
         assert p.last_contact_at == p.latest
@@ -302,7 +308,12 @@ def test_command_builds_once_and_records_one_audit_event() -> None:
         Encounter.objects.count(),
         User.objects.count(),
     ) == counts
-    event = AuditEvent.objects.get()
+    # One build event; the rest are the demo's corrections, made through the
+    # services (amend and void).
+    event = AuditEvent.objects.get(target_type="demo.build")
+    assert set(
+        AuditEvent.objects.exclude(pk=event.pk).values_list("action", flat=True)
+    ) == {"amend", "void"}
     assert event.action == AuditEvent.Action.CREATE
     assert event.target_type == "demo.build"
     assert event.changes["synthetic"] is True
@@ -312,7 +323,7 @@ def test_command_builds_once_and_records_one_audit_event() -> None:
 def test_encounter_notes_are_encrypted_and_read_back() -> None:
     _build_tiny()
     notes = [n for n in Encounter.objects.values_list("note", flat=True) if n]
-    assert notes and set(notes) <= set(names.ENCOUNTER_NOTES)
+    assert notes and set(notes) <= {*names.ENCOUNTER_NOTES, generator.AMENDED_NOTE}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT note FROM {Encounter._meta.db_table} WHERE note <> ''"  # noqa: S608

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from alongside.care.models import Encounter
 from alongside.core.tests.matrix import (
     DONE,
     OK,
@@ -60,6 +61,12 @@ def state(world: Any) -> dict[str, Any]:
             ).values_list("peer__username", flat=True)
         ),
     }
+
+
+def _first_contact(w: Any) -> Encounter:
+    return (
+        Encounter.all_objects.filter(participant=w.participant).order_by("id").first()
+    )
 
 
 def _added(model: str) -> Any:
@@ -171,5 +178,50 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {"ended_on": today(w), "discharge_reason": "goals_met"},
         check=lambda w, before, after: after["enrolment_ended_on"] is not None,
         invalid=lambda w: {"ended_on": "2001-01-01"},
+    ),
+    # Correcting the record: the page, an amendment and a voiding.
+    "record-correct-page": Endpoint(
+        lambda w: reverse(
+            "participants:record-correct",
+            args=[pid(w), "contact", one(Encounter, w).external_id],
+        ),
+        row(alice=OK, sam=OK, maria=OK),
+    ),
+    "record-amend": Endpoint(
+        lambda w: reverse(
+            "participants:record-correct",
+            args=[pid(w), "consent", one(Consent, w).external_id],
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "action": "amend",
+            "given_on": (w.today() - dt.timedelta(days=31)).isoformat(),
+            "reason": "Signed the day before; entered wrongly",
+        },
+        check=lambda w, before, after: (
+            one(Consent, w).given_on == w.today() - dt.timedelta(days=31)
+            and one(Consent, w).amended_at is not None
+        ),
+        invalid=lambda w: {"reason": ""},
+    ),
+    # (the contact in all_objects: once voided, its page is 404, not a lost URL)
+    "record-void": Endpoint(
+        lambda w: reverse(
+            "participants:record-correct",
+            args=[pid(w), "contact", _first_contact(w).external_id],
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "action": "void",
+            "reason": "Logged for the wrong participant",
+            "confirm": "on",
+        },
+        check=lambda w, before, after: (
+            not Encounter.objects.filter(participant=w.participant).exists()
+            and Encounter.all_objects.filter(participant=w.participant).exists()
+        ),
+        invalid=lambda w: {"confirm": ""},
     ),
 }

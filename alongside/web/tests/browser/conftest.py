@@ -191,3 +191,17 @@ def sign_in(page: Any, username: str) -> None:
     with page.expect_navigation():
         page.click("#two-factor-form button[type=submit]")
     assert "/sign-in/code/" not in page.url, page.content()[:500]
+
+
+def serious_axe_findings(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line
+    each (rule, impact, the first offending element). axe-core is bundled with the
+    pinned axe-playwright-python package."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v['nodes'] else ''}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
