@@ -3,6 +3,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+# A server error gets the site's own page with the request id (core.views); 404 and
+# 403 use the templates 404.html and 403.html (and 403_csrf.html for a CSRF refusal).
+handler500 = "alongside.core.views.server_error"
+
 urlpatterns = [
     path("", include("alongside.core.urls")),
     path("", include("alongside.care.urls")),

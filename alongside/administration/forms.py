@@ -62,6 +62,9 @@ class _Scope(forms.Form):
         label=_("Programs"),
         queryset=Program.objects.none(),
         required=False,
+        # Options carry external ids, never integer keys (a huge number posted as
+        # a key was a server error).
+        to_field_name="external_id",
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "Peer workers, supervisors and evaluators see only these programs."
@@ -71,6 +74,7 @@ class _Scope(forms.Form):
         label=_("Supervisor"),
         queryset=User.objects.none(),
         required=False,
+        to_field_name="external_id",
         help_text=_("For peer workers: who supervises them."),
     )
     reason = forms.CharField(

@@ -10,7 +10,8 @@ chain of core.audit_chain, which is what proves tampering).
   SQL), not an attacker with the file.
 
 `lifted(connection)` suspends them for a maintenance step that must empty the table:
-the test runner's flush between transactional tests (alongside.testing), never the
+the test runner's flush between transactional tests (alongside.testing) and
+`alongside demo --reset`, which is refused outside development mode; never the
 application.
 """
 

@@ -365,3 +365,15 @@ def audit_log(request: MemberRequest) -> HttpResponse:
             "querystring_prefix": urlencode(filters) + "&" if filters else "",
         },
     )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page: rendered without the request's context processors (one of them
+    may be what failed), with the request id so a person can quote it."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from alongside.core.middleware import current_request_id
+
+    html = loader.get_template("500.html").render({"request_id": current_request_id()})
+    return HttpResponseServerError(html)

@@ -34,8 +34,8 @@ def _person(world: Any, name: str) -> dict[str, Any]:
         "username": "jo.quinn",
         "email": "jo@example.org",
         "role": "peer_worker",
-        "programs": [world.program.pk],
-        "supervisor": world.user("sam").pk,
+        "programs": [str(world.program.external_id)],
+        "supervisor": str(world.user("sam").external_id),
         "reason": "new coach",
     }
 
@@ -136,7 +136,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         ADMIN_WRITES,
         method="POST",
         # Narrowing (one program fewer) applies at once.
-        data=lambda w, n: {"role": "peer_worker", "programs": [w.program.pk]},
+        data=lambda w, n: {"role": "peer_worker", "programs": [str(w.program.external_id)]},
         invalid=lambda w: {"role": "overlord"},
         invalid_persona="ada",
     ),

@@ -364,3 +364,35 @@ def test_a_build_and_its_counters_are_one_unit_and_the_demo_repairs_missing_ones
         dict(ProgramDailyCount.objects.values_list("metric").annotate(n=Count("id")))
         == totals
     )
+
+
+@pytest.mark.django_db
+def test_reset_empties_the_database_and_builds_again_in_development_mode(
+    settings: Any,
+) -> None:
+    settings.DEV_MODE = True
+    _build_tiny()
+    first = _snapshot()
+    extra = Participant.objects.first()
+    Participant.objects.filter(pk=extra.pk).update(archived_at=NOW)
+    out = io.StringIO()
+    call_command("demo", "--reset", "--scale", "tiny", stdout=out)
+    text = out.getvalue()
+    assert "The database was emptied." in text and "Built the demo" in text
+    assert not Participant.objects.filter(archived_at__isnull=False).exists()
+    assert len(_snapshot()["pseudonyms"]) == len(first["pseudonyms"])
+    # The audit chain starts again: one build event and the demo's corrections.
+    assert AuditEvent.objects.filter(target_type="demo.build").count() == 1
+
+
+@pytest.mark.django_db
+def test_reset_is_refused_outside_development_mode(settings: Any) -> None:
+    settings.DEV_MODE = False
+    _build_tiny()
+    before = Participant.objects.count()
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("demo", "--reset", "--scale", "tiny", stderr=err)
+    assert exit_.value.code == 2
+    assert "refused outside development mode" in err.getvalue()
+    assert Participant.objects.count() == before

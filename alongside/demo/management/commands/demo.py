@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
 
+from alongside.core import audit_guard
 from alongside.demo.generator import SCALES, build, logins_table
 
 
@@ -13,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Build a synthetic peer-support organisation with a year of history (demo data "
         "only: synthetic people, not derived from real records), then print the demo "
-        "logins. Does nothing but print the logins if an organisation already exists."
+        "logins. Does nothing but print the logins if an organisation already exists; "
+        "--reset (development mode only) empties the database first."
     )
 
     # Building data needs no URL or template checks (and `make run` calls this often).
@@ -35,6 +40,15 @@ class Command(BaseCommand):
             help="Override the number of participants of the scale.",
         )
         parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=(
+                "Empty the database (every organisation, person, record and the "
+                "audit log) and build the demo again. Development mode only "
+                "(ALONGSIDE_DEV=true); refused anywhere else."
+            ),
+        )
+        parser.add_argument(
             "--progress",
             action="store_true",
             help="Show a progress bar (always shown at bench scale).",
@@ -46,6 +60,18 @@ class Command(BaseCommand):
         if participants is not None and participants < 1:
             self.stderr.write("--participants must be at least 1")
             raise SystemExit(2)
+        if options["reset"]:
+            if not settings.DEV_MODE:
+                self.stderr.write(
+                    "--reset empties the database and is refused outside development "
+                    "mode (ALONGSIDE_DEV=true). Nothing was changed."
+                )
+                raise SystemExit(2)
+            # The audit log is append-only; emptying a development database is the
+            # one maintenance step allowed to lift that (core.audit_guard).
+            with transaction.atomic(), audit_guard.lifted(connection):
+                call_command("flush", interactive=False, verbosity=0)
+            self.stdout.write("The database was emptied.")
         summary = build(
             scale=scale,
             seed=options["seed"],

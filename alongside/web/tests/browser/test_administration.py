@@ -36,8 +36,8 @@ def test_two_administrators_give_a_new_peer_access(
     page.fill("#id_username", "jordan")
     page.fill("#id_email", "jordan@example.org")
     page.select_option("#id_role", "peer_worker")
-    page.check(f"input[name=programs][value='{world.program.pk}']")
-    page.select_option("#id_supervisor", str(world.user("sam").pk))
+    page.check(f"input[name=programs][value='{world.program.external_id}']")
+    page.select_option("#id_supervisor", str(world.user("sam").external_id))
     page.fill("#id_reason", "New ED coach")
     with page.expect_navigation():
         page.click("#person-add-form button[type=submit]")
