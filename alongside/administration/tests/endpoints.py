@@ -136,7 +136,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         ADMIN_WRITES,
         method="POST",
         # Narrowing (one program fewer) applies at once.
-        data=lambda w, n: {"role": "peer_worker", "programs": [str(w.program.external_id)]},
+        data=lambda w, n: {
+            "role": "peer_worker",
+            "programs": [str(w.program.external_id)],
+        },
         invalid=lambda w: {"role": "overlord"},
         invalid_persona="ada",
     ),
