@@ -45,7 +45,7 @@ class SettingsForm(forms.ModelForm):
 class ProgramForm(forms.ModelForm):
     class Meta:
         model = Program
-        fields = ["name", "description", "contact_due_days"]
+        fields = ["name", "description", "contact_due_days", "review_after_days"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def validate_unique(self) -> None:

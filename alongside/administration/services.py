@@ -44,7 +44,7 @@ ORGANISATION_FIELDS = (
     "date_shift_days",
     "rare_value_threshold",
 )
-PROGRAM_FIELDS = ("name", "description", "contact_due_days")
+PROGRAM_FIELDS = ("name", "description", "contact_due_days", "review_after_days")
 
 
 # -- The organisation ------------------------------------------------------------------
@@ -85,7 +85,12 @@ def _program_name_free(actor: Membership, name: str, program: Program | None) ->
 
 @transaction.atomic
 def program_create(
-    *, actor: Membership, name: str, description: str = "", contact_due_days: int = 7
+    *,
+    actor: Membership,
+    name: str,
+    description: str = "",
+    contact_due_days: int = 7,
+    review_after_days: int = 90,
 ) -> Program:
     name = name.strip()
     if not name:
@@ -96,6 +101,7 @@ def program_create(
         name=name,
         description=description.strip(),
         contact_due_days=contact_due_days,
+        review_after_days=review_after_days,
     )
     program.full_clean()
     program.save()

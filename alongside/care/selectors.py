@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
@@ -90,6 +91,22 @@ def _participant_fields(show_names: bool) -> tuple[str, ...]:
     return (*base, "given_name", "family_name") if show_names else base
 
 
+def waiting_referrals(
+    participants: QuerySet[Participant], org: Any, today: dt.date
+) -> QuerySet[Referral]:
+    """Open referrals of `participants` waiting on a follow-up: the follow-up date has
+    come, or there is none and the status has not changed for REFERRAL_STALE_DAYS."""
+    return Referral.objects.filter(
+        participant__in=participants.values("pk"), status__in=OPEN_REFERRAL_STATUSES
+    ).filter(
+        Q(follow_up_on__lte=today)
+        | Q(
+            follow_up_on__isnull=True,
+            status_changed_at__lt=clock.cutoff(REFERRAL_STALE_DAYS, org, on=today),
+        )
+    )
+
+
 def today_for(membership: Membership) -> Today:
     """Due contacts, referrals waiting on a follow-up and new assignments (4 queries)."""
     org = membership.organisation
@@ -110,16 +127,7 @@ def today_for(membership: Membership) -> Today:
     ]
 
     waiting = (
-        Referral.objects.filter(
-            participant__in=mine.values("pk"), status__in=OPEN_REFERRAL_STATUSES
-        )
-        .filter(
-            Q(follow_up_on__lte=today)
-            | Q(
-                follow_up_on__isnull=True,
-                status_changed_at__lt=clock.cutoff(REFERRAL_STALE_DAYS, org, on=today),
-            )
-        )
+        waiting_referrals(mine, org, today)
         .select_related("participant")
         .only(
             "external_id",

@@ -110,6 +110,17 @@ class Program(ExternalIdModel):
         default=7,
         help_text=_("A participant is due a contact after this many days without one."),
     )
+    # The program's own rule, not a standard: after this long without a contact an
+    # open enrolment is listed on the manager's Today for a discharge review.
+    review_after_days = models.PositiveSmallIntegerField(
+        _("discharge review after (days)"),
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+        help_text=_(
+            "An enrolment with no contact for this many days is listed for a "
+            "discharge review (this program's own rule)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

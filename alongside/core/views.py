@@ -37,6 +37,8 @@ AUDIT_PAGE_SIZE = 50
 
 # Where each kind of user starts, in order: the first page their role may use.
 _HOME_PAGES = (
+    # Those who lead a team land on the team's Today; peers on their own.
+    ("team.view", "workforce:today"),
     ("care.record", "care:today"),
     ("participant.view", "participants:caseload"),
     ("team.view", "workforce:team"),

@@ -24,7 +24,7 @@ def organisation_programs(organisation: Organisation) -> list[Program]:
     """The organisation's programs (a handful): the source of per-program intervals."""
     return list(
         Program.objects.filter(organisation_id=organisation.pk).only(
-            "id", "contact_due_days", "name", "organisation_id"
+            "id", "contact_due_days", "review_after_days", "name", "organisation_id"
         )
     )
 

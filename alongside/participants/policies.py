@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, NoReturn
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from alongside.core import reads
@@ -68,8 +68,27 @@ def participants_visible_to(membership: Membership | None) -> QuerySet[Participa
     if membership.role == Role.PEER_WORKER:
         return qs.filter(_assigned_to([membership.user_id]))
     if membership.role == Role.SUPERVISOR:
+        # Their own and their team's caseloads, and whoever is waiting for a peer in
+        # their programs (assigning is their job; once assigned outside the team the
+        # participant leaves their view).
+        waiting = Q(
+            ~Exists(
+                Assignment.objects.filter(
+                    participant_id=OuterRef("pk"), ended_at__isnull=True
+                )
+            )
+            & Exists(
+                Enrolment.objects.filter(
+                    participant_id=OuterRef("pk"),
+                    ended_on__isnull=True,
+                    program__in=membership.programs.all(),
+                )
+            )
+        )
         return qs.filter(
-            _assigned_to([membership.user_id]) | _assigned_to(team_user_ids(membership))
+            _assigned_to([membership.user_id])
+            | _assigned_to(team_user_ids(membership))
+            | waiting
         )
     if membership.role in (Role.PROGRAM_MANAGER, Role.EVALUATOR):
         return qs.filter(

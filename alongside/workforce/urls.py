@@ -7,5 +7,6 @@ from . import views
 app_name = "workforce"
 urlpatterns = [
     path("", views.team, name="team"),
+    path("today/", views.team_today, name="today"),
     path("<uuid:uid>/", views.peer_caseload, name="peer-caseload"),
 ]

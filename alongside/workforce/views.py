@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from alongside.core.access import MemberRequest, member_required
+from alongside.core.permissions import has_perm
 from alongside.participants.policies import can_view_identifying
 from alongside.workforce.policies import team_member_get_for_user
 from alongside.workforce.selectors import (
@@ -18,6 +19,7 @@ from alongside.workforce.selectors import (
     peer_caseload_rows,
     team_overview,
 )
+from alongside.workforce.today import REFERRAL_STUCK_DAYS, TODAY_LIMIT, team_today_for
 
 CASELOAD_PAGE_SIZE = 50
 
@@ -54,5 +56,24 @@ def peer_caseload(request: MemberRequest, uid: uuid.UUID) -> HttpResponse:
                 {"peer": str(peer.user.external_id), "page": page.number},
             ),
             "show_names": can_view_identifying(membership),
+        },
+    )
+
+
+@member_required("team.view")
+@require_GET
+def team_today(request: MemberRequest) -> HttpResponse:
+    """The landing page of supervisors and program managers: the team's work today
+    (and, for managers, the program's)."""
+    membership = request.membership
+    return render(
+        request,
+        "workforce/today.html",
+        {
+            "nav": "today",
+            "page": team_today_for(membership),
+            "own_caseload": has_perm(membership, "care.record"),
+            "limit": TODAY_LIMIT,
+            "stuck_days": REFERRAL_STUCK_DAYS,
         },
     )

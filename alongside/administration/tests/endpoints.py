@@ -100,7 +100,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: reverse("administration:program-add"),
         ADMIN_WRITES,
         method="POST",
-        data=lambda w, n: {"name": "Housing First", "contact_due_days": "7"},
+        data=lambda w, n: {
+            "name": "Housing First",
+            "contact_due_days": "7",
+            "review_after_days": "90",
+        },
         invalid=lambda w: {"name": "Navigation"},  # taken
         invalid_persona="ada",
     ),

@@ -137,8 +137,8 @@ def test_login_ignores_an_offsite_next_url(world):
     [
         (None, "core:login"),
         ("alice", "care:today"),
-        ("sam", "care:today"),
-        ("maria", "care:today"),
+        ("sam", "workforce:today"),
+        ("maria", "workforce:today"),
         ("eve", "participants:caseload"),
         ("ada", "reporting:overview"),
     ],

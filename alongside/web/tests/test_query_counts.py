@@ -153,6 +153,8 @@ PAGES = [
         add_participants,
     ),
     ("team", "sam", lambda w: reverse("workforce:team"), add_participants),
+    ("team-today", "sam", lambda w: reverse("workforce:today"), add_participants),
+    ("program-today", "maria", lambda w: reverse("workforce:today"), add_participants),
     (
         "peer-caseload",
         "sam",

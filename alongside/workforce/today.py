@@ -1,0 +1,249 @@
+"""The Today of those who lead a team: a supervisor's team Today and, for program
+managers, the program's work on top of it.
+
+What is shown, each list the first `TODAY_LIMIT` rows with the total beside it, in a
+fixed number of queries whatever the size of the team or the program:
+
+- **Due a contact across the team**: participants assigned to a peer on the team
+  (`team_members_visible_to`) who are due by the one due rule (`participants.due`),
+  with their peer;
+- **Follow-ups waiting**: the team's open referrals whose follow-up date has come, or
+  with no date and no change for a week (`care.selectors.waiting_referrals`);
+- **Waiting for a peer**: participants in scope with an open enrolment and no peer;
+- **Peers over capacity** (`team_overview`);
+- for managers (`program.overview`): **referral loops stuck** (open, no status change
+  for `REFERRAL_STUCK_DAYS`) and **discharge reviews due** (an open enrolment with no
+  contact for its program's `review_after_days`, the program's own rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+
+from alongside.care.models import OPEN_REFERRAL_STATUSES, Referral
+from alongside.care.selectors import waiting_referrals
+from alongside.core import clock, reads
+from alongside.core.models import Membership, User
+from alongside.core.permissions import has_perm
+from alongside.participants.due import contact_due_q, organisation_programs
+from alongside.participants.models import Assignment, Enrolment
+from alongside.participants.policies import (
+    can_view_identifying,
+    participants_visible_to,
+)
+from alongside.workforce.selectors import TeamRow, team_overview
+
+TODAY_LIMIT = 25
+REFERRAL_STUCK_DAYS = 14
+
+
+@dataclass
+class Section:
+    """One list of the page: its first rows and how many there are in all."""
+
+    rows: list[Any] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.rows))
+
+
+@dataclass
+class TeamToday:
+    show_names: bool
+    today: dt.date
+    program_view: bool  # a manager: the program's lists too
+    due: Section = field(default_factory=Section)
+    followups: Section = field(default_factory=Section)
+    unassigned: Section = field(default_factory=Section)
+    over_capacity: list[TeamRow] = field(default_factory=list)
+    stuck: Section = field(default_factory=Section)
+    reviews: Section = field(default_factory=Section)
+
+
+def _section(qs: QuerySet[Any]) -> Section:
+    # Always counted, so the page's query count does not depend on the data.
+    return Section(list(qs[:TODAY_LIMIT]), qs.order_by().count())
+
+
+def _fields(show_names: bool, prefix: str = "") -> tuple[str, ...]:
+    base = ("id", "external_id", "pseudonym", "last_contact_at", "organisation_id")
+    names = ("given_name", "family_name") if show_names else ()
+    return tuple(f"{prefix}{f}" for f in (*base, *names))
+
+
+def _open_peer() -> Subquery:
+    return Subquery(
+        Assignment.objects.filter(participant_id=OuterRef("pk"), ended_at__isnull=True)
+        .order_by("-started_at")
+        .values("peer_id")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def team_today_for(membership: Membership) -> TeamToday:
+    org = membership.organisation
+    today = clock.today(org)
+    show_names = can_view_identifying(membership)
+    programs = organisation_programs(org)
+    page = TeamToday(
+        show_names=show_names,
+        today=today,
+        program_view=has_perm(membership, "program.overview"),
+    )
+    # The screen's kind for the read audit, before team_overview notes its own.
+    reads.note_list([], kind="workforce.team_today")
+    rows = team_overview(membership)
+    peers: dict[int, User] = {r.user.pk: r.user for r in rows}
+    page.over_capacity = [r for r in rows if r.over_capacity]
+    scope = participants_visible_to(membership).filter(archived_at__isnull=True)
+    team = scope.filter(
+        Exists(
+            Assignment.objects.filter(
+                participant_id=OuterRef("pk"),
+                peer_id__in=list(peers),
+                ended_at__isnull=True,
+            )
+        )
+    )
+
+    page.due = _section(
+        team.filter(contact_due_q(programs, org))
+        .annotate(peer_id=_open_peer())
+        .only(*_fields(show_names))
+        .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+    )
+    for p in page.due.rows:
+        p.peer = peers.get(p.peer_id)
+        p.days_since = clock.days_since(p.last_contact_at, org, on=today)
+
+    page.followups = _section(
+        waiting_referrals(team, org, today)
+        .select_related("participant")
+        .only(
+            "external_id",
+            "service",
+            "provider",
+            "status",
+            "made_on",
+            "follow_up_on",
+            "status_changed_at",
+            *_fields(show_names, "participant__"),
+        )
+        .order_by(F("follow_up_on").asc(nulls_first=True), "made_on", "id")
+    )
+    for r in page.followups.rows:
+        r.days_overdue = (
+            (today - r.follow_up_on).days if r.follow_up_on is not None else None
+        )
+
+    open_enrolment = Enrolment.objects.filter(
+        participant_id=OuterRef("pk"), ended_on__isnull=True
+    )
+    page.unassigned = _section(
+        scope.filter(Exists(open_enrolment))
+        .exclude(
+            Exists(
+                Assignment.objects.filter(
+                    participant_id=OuterRef("pk"), ended_at__isnull=True
+                )
+            )
+        )
+        .annotate(
+            enrolled_on=Subquery(
+                open_enrolment.order_by()
+                .values("participant_id")
+                .annotate(first=Min("started_on"))
+                .values("first")[:1]
+            )
+        )
+        .only(*_fields(show_names))
+        .order_by("enrolled_on", "pseudonym")
+    )
+    for p in page.unassigned.rows:
+        p.waiting_days = (today - p.enrolled_on).days if p.enrolled_on else None
+
+    if page.program_view:
+        page.stuck = _section(
+            Referral.objects.filter(
+                participant__in=scope.values("pk"),
+                status__in=OPEN_REFERRAL_STATUSES,
+                status_changed_at__lt=clock.cutoff(REFERRAL_STUCK_DAYS, org, on=today),
+            )
+            .select_related("participant", "program")
+            .only(
+                "external_id",
+                "service",
+                "provider",
+                "status",
+                "made_on",
+                "status_changed_at",
+                "program__name",
+                *_fields(show_names, "participant__"),
+            )
+            .order_by("status_changed_at", "id")
+        )
+        for r in page.stuck.rows:
+            r.days_unchanged = clock.days_since(r.status_changed_at, org, on=today)
+        # Quiet for the program's review interval: no contact since the cut-off,
+        # or never contacted and enrolled before it.
+        review = [
+            Q(program_id=p.pk)
+            & (
+                Q(participant__last_contact_at__lt=cutoff)
+                | Q(
+                    participant__last_contact_at__isnull=True,
+                    started_on__lt=clock.local_day(cutoff, org),
+                )
+            )
+            for p in programs
+            for cutoff in [clock.cutoff(p.review_after_days, org, on=today)]
+        ]
+        if review:
+            page.reviews = _section(
+                Enrolment.objects.filter(
+                    participant__in=scope.values("pk"), ended_on__isnull=True
+                )
+                .filter(reduce(or_, review))
+                .select_related("participant", "program")
+                .only(
+                    "external_id",
+                    "started_on",
+                    "program__name",
+                    "program__review_after_days",
+                    *_fields(show_names, "participant__"),
+                )
+                .order_by(F("participant__last_contact_at").asc(nulls_first=True), "id")
+            )
+            for e in page.reviews.rows:
+                e.days_since = clock.days_since(
+                    e.participant.last_contact_at, org, on=today
+                )
+
+    reads.note_list(
+        [
+            *page.due.rows,
+            *(r.participant for r in page.followups.rows),
+            *page.unassigned.rows,
+            *(r.participant for r in page.stuck.rows),
+            *(e.participant for e in page.reviews.rows),
+        ],
+        kind="workforce.team_today",
+    )
+    return page
