@@ -1,6 +1,6 @@
 """What `care` contributes to the participant record: contacts, referral status
-changes and treatment on the timeline; the log-a-contact, referrals, treatment and
-assignment panels. Registered by `CareConfig.ready()`."""
+changes and treatment on the timeline; the log-a-contact, referrals and treatment
+panels (the assignment panel is workforce's). Registered by `CareConfig.ready()`."""
 
 from __future__ import annotations
 
@@ -40,12 +40,10 @@ from alongside.care.models import (
     Topic,
     TreatmentEpisode,
 )
-from alongside.core.permissions import has_perm
 from alongside.participants.corrections import (
     CorrectionKind,
     register_correction_kind,
 )
-from alongside.participants.forms import AssignmentForm
 from alongside.participants.record import (
     CaseloadColumn,
     Panel,
@@ -144,18 +142,6 @@ def treatment_panel(req: PanelRequest) -> dict[str, Any]:
             ),
         )
     return ctx
-
-
-def _may_assign(req: PanelRequest) -> bool:
-    return has_perm(req.membership, "care.assign")
-
-
-def assignment_panel(req: PanelRequest) -> dict[str, Any]:
-    return {
-        "assignment_form": req.form(
-            "assignment", lambda: AssignmentForm(membership=req.membership)
-        )
-    }
 
 
 def _open_referrals() -> dict[str, Any]:
@@ -340,15 +326,6 @@ def register() -> None:
             build=treatment_panel,
             title=_("Treatment"),
             deferred=True,
-        ),
-        Panel(
-            key="assignment",
-            template="care/panels/assignment.html",
-            order=50,
-            build=assignment_panel,
-            title=_("Assign a peer worker"),
-            deferred=True,
-            visible=_may_assign,
         ),
     ):
         register_panel(panel)

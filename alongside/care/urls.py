@@ -30,9 +30,4 @@ urlpatterns = [
         name="treatment-start",
     ),
     path("treatment/<uuid:tid>/end/", views.treatment_end, name="treatment-end"),
-    path(
-        "participants/<uuid:pid>/assign/",
-        views.assignment_create,
-        name="assignment-create",
-    ),
 ]

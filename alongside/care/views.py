@@ -27,13 +27,10 @@ from alongside.care.models import Referral, TreatmentEpisode
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.participants import selectors
-from alongside.participants import services as participant_services
-from alongside.participants.forms import AssignmentForm
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import (
     can_view_identifying,
     participant_get_for_user,
-    participants_visible_to,
 )
 from alongside.participants.views import (
     TIMELINE_PAGE_SIZE,
@@ -214,32 +211,4 @@ def treatment_end(request: MemberRequest, tid: str) -> HttpResponse:
         ),
         success=_("Treatment end recorded."),
         section="treatment",
-    )
-
-
-@member_required("care.assign")
-@require_POST
-def assignment_create(request: MemberRequest, pid: str) -> HttpResponse:
-    m = request.membership
-    participant = participant_get_for_user(m, pid, "assign")
-    form = AssignmentForm(request.POST, membership=m)
-
-    def done() -> HttpResponse:
-        # A supervisor who hands someone to a peer outside their team no longer sees
-        # them; go back to the caseload rather than to a 404.
-        if participants_visible_to(m).filter(pk=participant.pk).exists():
-            return redirect(detail_url(participant, "assignment"))
-        return redirect("participants:caseload")
-
-    return submit_participant_form(
-        request,
-        participant,
-        form,
-        key="assignment",
-        write=lambda data: participant_services.assignment_create(
-            actor=m, participant=participant, peer=data["peer"]
-        ),
-        success=_("Peer worker assigned."),
-        section="assignment",
-        done=done,
     )

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
 from alongside.core.formtools import DateInput, ExternalIdChoiceField
-from alongside.core.models import Membership, Program, Role, Site, User
+from alongside.core.models import Membership, Program, Site, User
 from alongside.participants.models import Consent, Enrolment, Gender, Substance
+from alongside.participants.policies import assignable_peers, peers_keeping_view
 
 LANGUAGES = [
     ("en", _("English")),
@@ -43,21 +44,16 @@ def member_sites(membership: Membership) -> QuerySet[Site]:
     )
 
 
-def peer_workers(membership: Membership) -> QuerySet[User]:
-    """The organisation's active peer workers, who can be assigned participants."""
-    return User.objects.filter(
-        memberships__organisation_id=membership.organisation_id,
-        memberships__role=Role.PEER_WORKER,
-        memberships__is_active=True,
-        is_active=True,
-    ).order_by("first_name", "last_name", "username")
-
-
 def _peer_choices(membership: Membership) -> QuerySet[User]:
-    """The peer workers, loading only what the select shows: an organisation may
-    have a thousand of them."""
-    return peer_workers(membership).only(
-        "id", "external_id", "first_name", "last_name", "username"
+    """Whom a registering supervisor or manager may make the new participant's peer
+    and still see them (`assignable_peers`, within the view), loading only what the
+    select shows: an organisation may have a thousand peers."""
+    qs = assignable_peers(membership)
+    keeping = peers_keeping_view(membership)
+    if keeping is not None:
+        qs = qs.filter(pk__in=keeping)
+    return qs.only("id", "external_id", "first_name", "last_name", "username").order_by(
+        "first_name", "last_name", "username"
     )
 
 
@@ -208,15 +204,6 @@ class DischargeForm(forms.Form):
         kwargs.setdefault("auto_id", f"discharge-{suffix}-%s")
         super().__init__(*args, **kwargs)
         self.fields["ended_on"].initial = clock.request_today
-
-
-class AssignmentForm(forms.Form):
-    peer = PeerChoiceField(label=_("Peer worker"), queryset=User.objects.none())
-
-    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "assignment-%s")
-        super().__init__(*args, **kwargs)
-        self.fields["peer"].queryset = _peer_choices(membership)  # type: ignore[attr-defined]
 
 
 # -- Corrections -------------------------------------------------------------------

@@ -336,6 +336,8 @@ class Assignment(ExternalIdModel):
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # What the new peer should know, from whoever handed over: encrypted like notes.
+    handover_note = EncryptedTextField(_("hand-over note"), blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -2,7 +2,8 @@
 
 Scope by role (within the membership's organisation only):
 - peer worker: participants currently assigned to them;
-- supervisor: participants currently assigned to them or to a peer they supervise;
+- supervisor: participants currently assigned to them or to a peer they supervise,
+  and those enrolled in their programs with no peer yet (to assign one);
 - program manager and evaluator: participants with an enrolment in their programs;
 - administrator: none (minimum necessary; they read the audit log instead).
 Evaluators never see identifying fields. Out of scope is indistinguishable from absent:
@@ -18,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from alongside.core import reads
-from alongside.core.models import Membership, Role
+from alongside.core.models import Membership, Role, User
 from alongside.core.permissions import has_perm
 from alongside.participants.models import (
     WITHHELD_FIELDS,
@@ -100,6 +101,47 @@ def participants_visible_to(membership: Membership | None) -> QuerySet[Participa
             )
         )
     return Participant.objects.none()
+
+
+def assignable_peers(membership: Membership | None) -> QuerySet[User]:
+    """Whom this membership may assign a participant to: active peer workers who
+    share one of its programs (and a supervisor themself). Nobody without
+    `care.assign`."""
+    if membership is None or not has_perm(membership, "care.assign"):
+        return User.objects.none()
+    shared = Membership.programs.through.objects.filter(
+        membership_id=OuterRef("pk"),
+        program_id__in=membership.programs.values("pk"),
+    )
+    peers = Membership.objects.filter(
+        organisation_id=membership.organisation_id,
+        role=Role.PEER_WORKER,
+        is_active=True,
+    ).filter(Exists(shared))
+    users = Q(pk__in=peers.values("user_id"))
+    if membership.role == Role.SUPERVISOR:
+        users |= Q(pk=membership.user_id)
+    return User.objects.filter(users, is_active=True)
+
+
+def peers_keeping_view(membership: Membership) -> set[int] | None:
+    """The user ids of the peers to whom this membership can assign a participant and
+    still see them (None: any peer it may assign to)."""
+    if membership.role != Role.SUPERVISOR:
+        return None
+    return {membership.user_id, *team_user_ids(membership)}
+
+
+def stays_in_view(membership: Membership, peer: User) -> bool:
+    """Whether this membership still sees a participant once it is assigned to
+    `peer` (a supervisor's own team; a manager sees their programs' participants
+    whoever the peer)."""
+    if membership.role != Role.SUPERVISOR:
+        return True
+    return (
+        peer.pk == membership.user_id
+        or team_user_ids(membership).filter(user_id=peer.pk).exists()
+    )
 
 
 def can_view_identifying(membership: Membership | None) -> bool:

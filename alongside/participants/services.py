@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from alongside.core import audit, clock
 from alongside.core.counters import bump
 from alongside.core.crypto import blind_index
-from alongside.core.models import AuditEvent, Membership, Program, Site, User
+from alongside.core.models import AuditEvent, Membership, Program, Role, Site, User
 from alongside.core.services import (
     close_period,
     field_error,
@@ -30,6 +30,7 @@ from alongside.participants.models import (
     Participant,
     Substance,
 )
+from alongside.participants.policies import assignable_peers, stays_in_view
 
 PARTICIPANT_FIELDS = (
     *IDENTIFYING_FIELDS,
@@ -169,6 +170,7 @@ def participant_update(
 
 # A consent's free text can name a person: never in the audit log in clear.
 CONSENT_FREE_TEXT = ("recipient", "purpose", "information")
+HANDOVER_NOTE_MAX = 2000
 
 
 @transaction.atomic
@@ -301,19 +303,44 @@ def enrolment_discharge(
 
 @transaction.atomic
 def assignment_create(
-    *, actor: Membership, participant: Participant, peer: User
+    *,
+    actor: Membership,
+    participant: Participant,
+    peer: User,
+    handover_note: str = "",
+    confirm_leaving_view: bool = False,
 ) -> Assignment:
-    """Make `peer` the participant's peer worker, ending any current assignment."""
+    """Make `peer` the participant's peer worker, ending any current assignment.
+
+    The peer is one the actor may assign to (`assignable_peers`: peers who share one
+    of the actor's programs), or the actor themself registering someone. A
+    supervisor who hands someone to a peer outside their team stops seeing them:
+    that needs `confirm_leaving_view`."""
+    registering_self = peer.pk == actor.user_id and actor.role == Role.PEER_WORKER
+    if not registering_self and not assignable_peers(actor).filter(pk=peer.pk).exists():
+        raise field_error(
+            "peer", _("Choose one of the listed peer workers of your programs.")
+        )
     if (
-        not Membership.objects.filter(
-            organisation_id=actor.organisation_id,
-            user=peer,
-            role="peer_worker",
-            is_active=True,
-        ).exists()
-        and peer.pk != actor.user_id
+        not registering_self
+        and not stays_in_view(actor, peer)
+        and not (confirm_leaving_view)
     ):
-        raise field_error("peer", _("Choose a peer worker in your organisation."))
+        raise field_error(
+            "confirm_leaving_view",
+            _(
+                "%(peer)s is not on your team: once assigned, you will no longer see "
+                "this participant. Tick the box to confirm."
+            )
+            % {"peer": peer.get_full_name() or peer.username},
+        )
+    handover_note = (handover_note or "").strip()
+    if len(handover_note) > HANDOVER_NOTE_MAX:
+        raise field_error(
+            "handover_note",
+            _("Keep the hand-over note under %(n)d characters.")
+            % {"n": HANDOVER_NOTE_MAX},
+        )
     now = clock.now()
     current = list(
         Assignment.objects.select_for_update().filter(
@@ -326,7 +353,11 @@ def assignment_create(
         a.ended_at = now
         a.save(update_fields=["ended_at"])
     assignment = Assignment.objects.create(
-        participant=participant, peer=peer, started_at=now, assigned_by=actor.user
+        participant=participant,
+        peer=peer,
+        started_at=now,
+        assigned_by=actor.user,
+        handover_note=handover_note,
     )
     audit.record_by(
         actor,
@@ -336,6 +367,7 @@ def assignment_create(
         changes={
             "peer": str(peer.external_id),
             "ended": [str(a.external_id) for a in current],
+            "handover_note": audit.MASK if handover_note else "",
         },
     )
     return assignment

@@ -51,7 +51,7 @@ class TeamRow:
         return self.capacity is not None and self.caseload > self.capacity
 
 
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
     try:
         return str(get_language_info(code)["name_local"])
     except KeyError:
@@ -123,7 +123,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                 never_contacted=f.get("never", 0),
                 oldest_contact_days=clock.days_since(f.get("oldest"), org, on=today),
                 capacity=profile[0] if profile else None,
-                languages=tuple(_language_name(c) for c in profile[1])
+                languages=tuple(language_name(c) for c in profile[1])
                 if profile
                 else (),
                 lived_experience=tuple(

@@ -8,5 +8,6 @@ app_name = "workforce"
 urlpatterns = [
     path("", views.team, name="team"),
     path("today/", views.team_today, name="today"),
+    path("assign/<uuid:pid>/", views.assignment_create, name="assign"),
     path("<uuid:uid>/", views.peer_caseload, name="peer-caseload"),
 ]

@@ -6,12 +6,20 @@ import uuid
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.permissions import has_perm
-from alongside.participants.policies import can_view_identifying
+from alongside.participants import services as participant_services
+from alongside.participants.policies import (
+    can_view_identifying,
+    participant_get_for_user,
+    participants_visible_to,
+)
+from alongside.participants.views import detail_url, submit_participant_form
+from alongside.workforce.forms import AssignmentForm
 from alongside.workforce.policies import team_member_get_for_user
 from alongside.workforce.selectors import (
     STALE_DAYS,
@@ -76,4 +84,38 @@ def team_today(request: MemberRequest) -> HttpResponse:
             "limit": TODAY_LIMIT,
             "stuck_days": REFERRAL_STUCK_DAYS,
         },
+    )
+
+
+@member_required("care.assign")
+@require_POST
+def assignment_create(request: MemberRequest, pid: str) -> HttpResponse:
+    """Assign a peer worker (from the participant page's assignment panel), with an
+    optional hand-over note; a supervisor confirms a peer outside their team."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "assign")
+    form = AssignmentForm(request.POST, membership=m, participant=participant)
+
+    def done() -> HttpResponse:
+        # A supervisor who hands someone to a peer outside their team no longer sees
+        # them; go back to the team's Today rather than to a 404.
+        if participants_visible_to(m).filter(pk=participant.pk).exists():
+            return redirect(detail_url(participant, "assignment"))
+        return redirect("workforce:today")
+
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="assignment",
+        write=lambda data: participant_services.assignment_create(
+            actor=m,
+            participant=participant,
+            peer=data["peer"],
+            handover_note=data.get("handover_note", ""),
+            confirm_leaving_view=bool(data.get("confirm_leaving_view")),
+        ),
+        success=_("Peer worker assigned."),
+        section="assignment",
+        done=done,
     )

@@ -13,7 +13,6 @@ from alongside.core.tests.matrix import (
     DONE,
     OK,
     Endpoint,
-    choice,
     future,
     local_now_minus,
     one,
@@ -21,7 +20,6 @@ from alongside.core.tests.matrix import (
     row,
     today,
 )
-from alongside.participants.forms import AssignmentForm
 
 
 def state(world: Any) -> dict[str, Any]:
@@ -128,25 +126,5 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {"ended_on": today(w), "end_reason": "completed"},
         check=lambda w, before, after: after["treatment_ended_on"] is not None,
         invalid=lambda w: {"end_reason": ""},
-    ),
-    # Only supervisors and managers hand participants to another peer.
-    "assignment-create": Endpoint(
-        lambda w: reverse("care:assignment-create", args=[pid(w)]),
-        row(sam=DONE, maria=DONE),
-        "POST",
-        lambda w, name: {
-            "peer": choice(
-                AssignmentForm(membership=w.members["sam"]).fields["peer"],
-                w.user("bob"),
-            )
-        },
-        check=lambda w, before, after: after["open_peers"] == ["bob"],
-        invalid=lambda w: {
-            "peer": choice(
-                AssignmentForm(membership=w.members["sam"]).fields["peer"],
-                w.user("oscar"),
-            )
-        },
-        invalid_persona="sam",
     ),
 }

@@ -56,6 +56,7 @@ def test_assignment_create_ends_the_previous_assignment(world, counts):
         actor=world.members["sam"],
         participant=world.participant,
         peer=world.user("bob"),
+        confirm_leaving_view=True,
     )
     old.refresh_from_db()
     assert old.ended_at is not None and old.ended_at == new.started_at
@@ -67,6 +68,7 @@ def test_assignment_create_ends_the_previous_assignment(world, counts):
     assert event.changes == {
         "peer": str(world.user("bob").external_id),
         "ended": [str(old.external_id)],
+        "handover_note": "",
     }
 
 

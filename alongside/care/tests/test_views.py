@@ -13,9 +13,7 @@ from alongside.care.models import (
 )
 from alongside.care.tests.factories import ReferralFactory, TreatmentEpisodeFactory
 from alongside.core import clock
-from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
-from alongside.participants.models import Assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -397,65 +395,3 @@ def test_treatment_of_participant_out_of_scope_is_not_found(world):
         {"ended_on": world.today().isoformat(), "end_reason": "completed"},
     )
     assert response.status_code == 404
-
-
-# -- Assignment ------------------------------------------------------------------
-
-
-def test_program_manager_assigns_another_peer(world):
-    response = world.client_for("maria").post(
-        url("care:assignment-create", pid(world)),
-        {"peer": world.user("bob").external_id},
-    )
-    assert response.status_code == 302
-    current = Assignment.objects.get(participant=world.participant, ended_at=None)
-    assert current.peer == world.user("bob")
-    assert AuditEvent.objects.filter(
-        action="create", target_type="participants.assignment"
-    ).exists()
-
-
-def test_supervisor_handing_participant_outside_team_returns_to_caseload(world):
-    response = world.client_for("sam").post(
-        url("care:assignment-create", pid(world)),
-        {"peer": world.user("bob").external_id},
-    )
-    assert response.status_code == 302
-    assert response["Location"] == reverse("participants:caseload")
-
-
-def test_assigning_the_current_peer_again_shows_error(world):
-    before = Assignment.objects.count()
-    response = world.client_for("sam").post(
-        url("care:assignment-create", pid(world)),
-        {"peer": world.user("alice").external_id},
-    )
-    assert response.status_code == 400
-    assert 'id="assignment-peer_error"' in response.content.decode()
-    assert Assignment.objects.count() == before
-
-
-def test_assignment_offers_only_the_organisations_peer_workers(world):
-    page = world.client_for("sam").get(
-        url("participants:detail", pid(world)), {"open": "assignment"}
-    )
-    form = page.content.decode().split('id="assignment-form"')[1].split("</form>")[0]
-    assert f'value="{world.user("bob").external_id}"' in form
-    assert f'value="{world.user("oscar").external_id}"' not in form
-    assert f'value="{world.user("maria").external_id}"' not in form
-
-
-@pytest.mark.parametrize("name", ["alice", "bob", "oscar", "eve"])
-def test_assignment_is_not_found_without_assign_permission(world, name):
-    before = Assignment.objects.count()
-    response = world.client_for(name).post(
-        url("care:assignment-create", pid(world)),
-        {"peer": world.user("bob").external_id},
-    )
-    assert response.status_code == 404
-    assert Assignment.objects.count() == before
-
-
-def test_peer_page_has_no_assignment_form(world):
-    page = world.client_for("alice").get(url("participants:detail", pid(world)))
-    assert 'id="assignment-form"' not in page.content.decode()

@@ -99,9 +99,25 @@ def test_participant_create_by_supervisor_leaves_participant_unassigned(world):
 
 def test_participant_create_assigns_the_chosen_peer(world):
     p = services.participant_create(
-        **create_kwargs(world, actor=world.members["sam"], assign_to=world.user("bob"))  # type: ignore[arg-type]
+        **create_kwargs(
+            world, actor=world.members["maria"], assign_to=world.user("bob")
+        )  # type: ignore[arg-type]
     )
     assert p.assignments.get().peer == world.user("bob")
+
+
+def test_a_supervisor_registering_someone_for_a_peer_off_their_team_is_refused(
+    world, counts
+):
+    assert_refused(
+        counts,
+        "confirm_leaving_view",
+        lambda: services.participant_create(
+            **create_kwargs(
+                world, actor=world.members["sam"], assign_to=world.user("bob")
+            )  # type: ignore[arg-type]
+        ),
+    )
 
 
 @pytest.mark.parametrize(

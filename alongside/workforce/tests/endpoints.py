@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from alongside.core.tests.matrix import OK, Endpoint, row
+from alongside.core.tests.matrix import DONE, OK, Endpoint, pid, row
 
 ENDPOINTS: dict[str, Endpoint] = {
     "team": Endpoint(lambda w: reverse("workforce:team"), row(sam=OK, maria=OK)),
@@ -18,5 +18,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         row(sam=OK, maria=OK),
         shows_name=True,
+    ),
+    # Only supervisors and managers hand participants to another peer (bob is not
+    # on sam's team: sam confirms that the participant leaves his view).
+    "assign": Endpoint(
+        lambda w: reverse("workforce:assign", args=[pid(w)]),
+        row(sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "peer": str(w.user("bob").external_id),
+            "handover_note": "Prefers texts in the evening.",
+            "confirm_leaving_view": "on",
+        },
+        check=lambda w, before, after: after["open_peers"] == ["bob"],
+        invalid=lambda w: {"peer": str(w.user("oscar").external_id)},
+        invalid_persona="sam",
     ),
 }
