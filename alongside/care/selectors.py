@@ -158,7 +158,13 @@ def today_for(membership: Membership) -> Today:
             started_at__gte=clock.cutoff(NEW_ASSIGNMENT_DAYS, org, on=today),
         )
         .select_related("participant")
-        .only("external_id", "started_at", *(f"participant__{f}" for f in fields))
+        .only(
+            "external_id",
+            "started_at",
+            # The hand-over note is free text: loaded only for those who read it.
+            *(("handover_note",) if show_names else ()),
+            *(f"participant__{f}" for f in fields),
+        )
         .order_by("-started_at")
     )
     result.new_assignments = [

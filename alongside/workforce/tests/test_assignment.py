@@ -155,3 +155,14 @@ def test_peer_page_has_no_assignment_form(world):
         reverse("participants:detail", args=[world.participant.external_id])
     )
     assert 'id="assignment-form"' not in page.content.decode()
+
+
+def test_the_new_peer_reads_the_handover_note_on_their_today(world):
+    _assign(
+        world,
+        "maria",
+        peer=str(world.user("bob").external_id),
+        handover_note="Call after 6 pm; wants help with the housing form.",
+    )
+    html = world.client_for("bob").get(reverse("care:today")).content.decode()
+    assert "Call after 6 pm; wants help with the housing form." in html
