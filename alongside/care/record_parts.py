@@ -234,6 +234,8 @@ def register() -> None:
             order=10,
             sort_label=_("Open referrals"),
             sort_by=("-open_referrals", "pseudonym"),
+            filter_label=_("With open referrals"),
+            filter_by={"open_referrals__gt": 0},
         )
     )
     register_caseload_column(
@@ -243,6 +245,8 @@ def register() -> None:
             annotations=_in_treatment,
             template="care/caseload/in_treatment.html",
             order=20,
+            filter_label=_("In treatment"),
+            filter_by={"in_treatment": True},
         )
     )
     register_timeline_source(

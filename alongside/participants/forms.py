@@ -17,6 +17,7 @@ from alongside.core.formtools import DateInput, ExternalIdChoiceField
 from alongside.core.models import Membership, Program, Site, User
 from alongside.participants.models import Consent, Enrolment, Gender, Substance
 from alongside.participants.policies import assignable_peers, peers_keeping_view
+from alongside.participants.selectors import CaseloadFilters
 
 LANGUAGES = [
     ("en", _("English")),
@@ -291,3 +292,80 @@ class EnrolmentAmendForm(CorrectionReason):
         )
         if enrolment.ended_on is None:
             del self.fields["ended_on"], self.fields["discharge_reason"]
+
+
+# -- Caseload filters -------------------------------------------------------------
+
+
+class CaseloadFilterForm(forms.Form):
+    """The caseload's filters, read from the query string. A value that is not one of
+    the choices is shown as an error and not applied."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("active", _("Active")),
+            ("unassigned", _("Waiting for a peer")),
+            ("discharged", _("Discharged")),
+            ("all", _("All")),
+        ],
+    )
+    program = ExternalIdChoiceField(
+        label=_("Program"),
+        queryset=Program.objects.none(),
+        required=False,
+        empty_label=_("All programs"),
+    )
+    peer = PeerChoiceField(
+        label=_("Peer worker"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("All peers"),
+    )
+    due = forms.BooleanField(label=_("Due a contact"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        membership: Membership,
+        columns: Iterable[Any] = (),
+        team: bool = False,
+        identifying: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "filter-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
+        if team:
+            self.fields["peer"].queryset = (  # type: ignore[attr-defined]
+                assignable_peers(membership)
+                .only("id", "external_id", "first_name", "last_name", "username")
+                .order_by("first_name", "last_name", "username")
+            )
+        else:
+            del self.fields["peer"]
+        if not identifying:
+            # "Due" rests on days since contact, which a de-identified view omits.
+            del self.fields["due"]
+        self.column_keys: list[str] = []
+        for column in columns:
+            if column.filter_label is not None:
+                name = f"with_{column.key}"
+                self.fields[name] = forms.BooleanField(
+                    label=column.filter_label, required=False
+                )
+                self.column_keys.append(column.key)
+
+    def filters(self) -> CaseloadFilters:
+        """The valid part of what was asked (the defaults for the rest)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        if self.is_bound and not data:
+            data = getattr(self, "cleaned_data", {})
+        return CaseloadFilters(
+            status=data.get("status") or "active",
+            program=data.get("program"),
+            peer=data.get("peer"),
+            due=bool(data.get("due")),
+            columns=frozenset(k for k in self.column_keys if data.get(f"with_{k}")),
+        )

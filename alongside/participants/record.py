@@ -124,6 +124,10 @@ class CaseloadColumn:
     order: int
     sort_label: Any = None  # offered as sort `key` when set
     sort_by: tuple[str, ...] = ()
+    # Offered as a caseload filter (a checkbox) when set: the lookups on this
+    # column's annotations that the filter keeps, e.g. {"in_treatment": True}.
+    filter_label: Any = None
+    filter_by: dict[str, Any] = field(default_factory=dict)
 
 
 _timeline: dict[str, TimelineSource] = {}

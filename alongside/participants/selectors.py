@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     BooleanField,
+    Exists,
     ExpressionWrapper,
     F,
     Model,
@@ -25,6 +26,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.functions import Concat
 
 from alongside.core import clock, crypto, reads
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
@@ -64,8 +66,29 @@ def caseload_sorts() -> tuple[str, ...]:
     )
 
 
+CASELOAD_STATUSES = ("active", "discharged", "unassigned", "all")
+
+
+@dataclass(frozen=True)
+class CaseloadFilters:
+    """What the caseload is narrowed to. `status`: "active" (an open enrolment, the
+    default), "discharged" (enrolled before, none open now), "unassigned" (open
+    enrolment, no peer) or "all"; `columns`: keys of registered columns whose filter
+    is on (care's open referrals, in treatment)."""
+
+    status: str = "active"
+    program: Any = None  # a Program
+    peer: Any = None  # a User: participants assigned to them now
+    due: bool = False
+    columns: frozenset[str] = frozenset()
+
+
 def caseload(
-    membership: Membership | None, *, search: str = "", sort: str = "last_contact"
+    membership: Membership | None,
+    *,
+    search: str = "",
+    sort: str = "last_contact",
+    filters: CaseloadFilters | None = None,
 ) -> QuerySet[Participant]:
     """The participants `membership` may see, annotated for the caseload table.
 
@@ -95,6 +118,10 @@ def caseload(
         # Evaluators never need the ciphertext; do not even fetch it.
         qs = qs.defer(*IDENTIFYING_FIELDS)
     qs = qs.filter(archived_at__isnull=True)
+    if filters is not None:  # none given: everyone in scope (the page asks for active)
+        qs = _filtered(qs, filters, columns)  # type: ignore[assignment]
+    if has_perm(membership, "team.view"):
+        qs = qs.annotate(peer_name=_peer_name())
     search = search.strip()
     if search and membership is not None:
         qs = qs.filter(_search_filter(search, identifying, membership.organisation))
@@ -104,6 +131,44 @@ def caseload(
         if column.sort_label is not None and sort == column.key:
             return qs.order_by(*column.sort_by)
     return qs.order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
+
+
+def _peer_name() -> Subquery:
+    """The open assignment's peer, for those who see a team's caseloads (staff
+    names are not encrypted)."""
+    return Subquery(
+        Assignment.objects.filter(participant_id=OuterRef("pk"), ended_at__isnull=True)
+        .order_by("-started_at")
+        .annotate(name=Concat("peer__first_name", Value(" "), "peer__last_name"))
+        .values("name")[:1]
+    )
+
+
+def _filtered(
+    qs: QuerySet[Participant], f: CaseloadFilters, columns: Iterable[Any]
+) -> QuerySet[Participant]:
+    open_enrolment = Enrolment.objects.filter(
+        participant_id=OuterRef("pk"), ended_on__isnull=True
+    )
+    open_assignment = Assignment.objects.filter(
+        participant_id=OuterRef("pk"), ended_at__isnull=True
+    )
+    if f.status == "active":
+        qs = qs.filter(Exists(open_enrolment))
+    elif f.status == "discharged":
+        qs = qs.exclude(Exists(open_enrolment))
+    elif f.status == "unassigned":
+        qs = qs.filter(Exists(open_enrolment)).exclude(Exists(open_assignment))
+    if f.program is not None:
+        qs = qs.filter(Exists(open_enrolment.filter(program_id=f.program.pk)))
+    if f.peer is not None:
+        qs = qs.filter(Exists(open_assignment.filter(peer_id=f.peer.pk)))
+    if f.due:
+        qs = qs.filter(is_due=True)  # type: ignore[misc]  # annotated by caseload()
+    for column in columns:
+        if column.key in f.columns and column.filter_by:
+            qs = qs.filter(**column.filter_by)
+    return qs
 
 
 def _is_due(membership: Membership | None) -> ExpressionWrapper | Value:

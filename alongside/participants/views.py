@@ -27,6 +27,7 @@ from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.participants import corrections, record, selectors, services
 from alongside.participants.forms import (
+    CaseloadFilterForm,
     ConsentForm,
     ConsentRevokeForm,
     DischargeForm,
@@ -43,6 +44,7 @@ from alongside.participants.policies import (
 )
 
 CASELOAD_PAGE_SIZE = 50
+FILTER_KEYS = ("status", "program", "peer", "due")
 TIMELINE_PAGE_SIZE = 20
 
 
@@ -61,7 +63,19 @@ def caseload(request: MemberRequest) -> HttpResponse:
     sort = request.GET.get("sort", "last_contact")
     if sort not in selectors.caseload_sorts() or (sort == "name" and not identifying):
         sort = "last_contact"
-    qs = selectors.caseload(m, search=search, sort=sort)
+    team = has_perm(m, "team.view")
+    columns = record.caseload_columns()
+    filter_form = CaseloadFilterForm(
+        request.GET
+        if any(k in FILTER_KEYS or k.startswith("with_") for k in request.GET)
+        else None,
+        membership=m,
+        columns=columns,
+        team=team,
+        identifying=identifying,
+    )
+    filters = filter_form.filters()
+    qs = selectors.caseload(m, search=search, sort=sort, filters=filters)
     paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
     # Names are encrypted, so sorting by name decrypts the whole set in Python: only
     # offered while the set is small.
@@ -71,10 +85,25 @@ def caseload(request: MemberRequest) -> HttpResponse:
             paginator = Paginator(selectors.sort_by_name(qs), CASELOAD_PAGE_SIZE)
         else:
             sort = "last_contact"
-            qs = selectors.caseload(m, search=search, sort=sort)
+            qs = selectors.caseload(m, search=search, sort=sort, filters=filters)
             paginator = Paginator(qs, CASELOAD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    query = {"q": search, "sort": sort}
+    query: dict[str, str] = {
+        "q": search,
+        "sort": sort,
+        **{
+            k: str(request.GET.get(k, ""))
+            for k in request.GET
+            if k in FILTER_KEYS or k.startswith("with_")
+        },
+    }
+    filtered = {
+        "status": filters.status,
+        "program": str(filters.program.external_id) if filters.program else "",
+        "peer": str(filters.peer.external_id) if filters.peer else "",
+        "due": filters.due,
+        "with": sorted(filters.columns),
+    }
     rows = (
         selectors.caseload_rows(
             page.object_list,
@@ -85,6 +114,7 @@ def caseload(request: MemberRequest) -> HttpResponse:
                 "q": audit.MASK if search else "",
                 "sort": sort,
                 "page": page.number,
+                **filtered,
             },
         )
         if m
@@ -100,13 +130,17 @@ def caseload(request: MemberRequest) -> HttpResponse:
             "search": search,
             "sort": sort,
             "sorts": _sort_options(name_sort_available),
-            "columns": record.caseload_columns(),
+            "columns": columns,
+            "filter_form": filter_form,
+            "team": team,
+            "narrowed": filters != selectors.CaseloadFilters(),
             "name_sort_note": identifying and not name_sort_available,
             "name_sort_limit": selectors.NAME_SORT_LIMIT,
             "identifying": identifying,
             "can_add": has_perm(m, "participant.add"),
             "querystring_prefix": urlencode({k: v for k, v in query.items() if v})
             + "&",
+            "heading": _("Caseload") if identifying else _("Participants"),
         },
     )
 

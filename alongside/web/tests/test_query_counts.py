@@ -152,6 +152,15 @@ PAGES = [
         lambda w: reverse("participants:caseload"),
         add_participants,
     ),
+    (
+        "caseload-filtered",
+        "sam",
+        lambda w: (
+            reverse("participants:caseload")
+            + f"?status=all&due=on&with_referrals=on&peer={w.user('alice').external_id}"
+        ),
+        add_participants,
+    ),
     ("team", "sam", lambda w: reverse("workforce:team"), add_participants),
     ("team-today", "sam", lambda w: reverse("workforce:today"), add_participants),
     ("program-today", "maria", lambda w: reverse("workforce:today"), add_participants),
