@@ -38,6 +38,8 @@ class SettingsForm(forms.ModelForm):
             "deidentification",
             "date_shift_days",
             "rare_value_threshold",
+            "phone_region",
+            "backdate_limit_days",
         ]
         widgets = {"deidentification": forms.RadioSelect}
 

@@ -43,6 +43,8 @@ ORGANISATION_FIELDS = (
     "deidentification",
     "date_shift_days",
     "rare_value_threshold",
+    "phone_region",
+    "backdate_limit_days",
 )
 PROGRAM_FIELDS = ("name", "description", "contact_due_days", "review_after_days")
 

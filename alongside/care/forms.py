@@ -27,6 +27,7 @@ from alongside.care.services import ENCOUNTER_FIELDS, REFERRAL_FIELDS, TREATMENT
 from alongside.core import clock
 from alongside.core.formtools import DateInput, DateTimeInput
 from alongside.core.models import Program
+from alongside.core.services import NOTE_MAX
 from alongside.participants.forms import CorrectionReason, initial_from
 from alongside.participants.models import Enrolment
 
@@ -80,6 +81,7 @@ class EncounterForm(_ProgramChoice):
     note = forms.CharField(
         label=_("Note"),
         required=False,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -102,7 +104,10 @@ class ReferralForm(_ProgramChoice):
         label=_("Follow up on"), required=False, widget=DateInput()
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(

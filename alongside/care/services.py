@@ -37,8 +37,10 @@ from alongside.core.models import AuditEvent, Membership, Program
 from alongside.core.services import (
     close_period,
     field_error,
+    require_length,
     require_not_future,
     require_order,
+    require_recent,
 )
 from alongside.participants import corrections
 from alongside.participants.models import Enrolment, Participant
@@ -98,6 +100,8 @@ def encounter_create(
     if timezone.is_naive(occurred_at):
         raise field_error("occurred_at", _("Give a time with its time zone."))
     require_not_future("occurred_at", occurred_at, actor.organisation)
+    require_recent("occurred_at", occurred_at, actor.organisation)
+    require_length("note", note)
     if not 0 < duration_minutes <= 24 * 60:
         raise field_error(
             "duration_minutes", _("Give a duration between 1 and 1440 minutes.")
@@ -164,7 +168,9 @@ def referral_create(
     if not provider.strip():
         raise field_error("provider", _("Name the provider or service."))
     require_not_future("made_on", made_on, actor.organisation)
-    require_order("made_on", made_on, "follow_up_on", follow_up_on)
+    require_recent("made_on", made_on, actor.organisation)
+    require_order("made_on", made_on, "follow_up_on", follow_up_on, _("Made on"))
+    require_length("note", note)
     referral = Referral.objects.create(
         participant=participant,
         program=_enrolled_program(participant, program),
@@ -226,8 +232,9 @@ def referral_transition(
             },
         )
     require_not_future("on", on, actor.organisation)
-    require_order("made_on", referral.made_on, "on", on)
-    require_order("on", on, "follow_up_on", follow_up_on)
+    require_order("made_on", referral.made_on, "on", on, _("Made on"))
+    require_order("on", on, "follow_up_on", follow_up_on, _("the date of this step"))
+    require_length("note", note, 300)
     old = referral.status
     ReferralStatusChange.objects.create(
         referral=referral,
@@ -277,11 +284,33 @@ def treatment_start(
     if not provider.strip():
         raise field_error("provider", _("Name the treatment provider."))
     require_not_future("started_on", started_on, actor.organisation)
+    require_recent("started_on", started_on, actor.organisation)
     if referral is not None and referral.participant_id != participant.pk:
         raise field_error("referral", _("Choose one of this participant's referrals."))
+    if referral is not None and started_on < referral.made_on:
+        raise field_error(
+            "started_on",
+            _("Treatment cannot start before the referral it answers (made on %s).")
+            % referral.made_on.isoformat(),
+        )
+    program = _enrolled_program(participant, program)
+    if TreatmentEpisode.objects.filter(
+        participant=participant,
+        type=type,
+        provider__iexact=provider.strip(),
+        ended_on__isnull=True,
+    ).exists():
+        raise field_error(
+            "provider",
+            _(
+                "An open %(type)s episode at %(provider)s is already recorded: end it "
+                "or correct it before recording another."
+            )
+            % {"type": TreatmentType(type).label, "provider": provider.strip()},
+        )
     episode = TreatmentEpisode.objects.create(
         participant=participant,
-        program=_enrolled_program(participant, program),
+        program=program,
         referral=referral,
         type=type,
         provider=provider.strip(),

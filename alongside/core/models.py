@@ -35,6 +35,16 @@ class ExternalIdModel(models.Model):
         abstract = True
 
 
+def validate_phone_region(value: str) -> None:
+    import phonenumbers
+    from django.core.exceptions import ValidationError
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            _("Give the two-letter country code, such as US, GB, IE, FR or ES.")
+        )
+
+
 class Organisation(ExternalIdModel):
     """A tenant: one provider organisation. No participant data crosses organisations."""
 
@@ -67,6 +77,24 @@ class Organisation(ExternalIdModel):
         default=182,
         validators=[MinValueValidator(7), MaxValueValidator(730)],
         help_text=_("Shifted dates move by up to this many days either way."),
+    )
+    # Data quality (core.services): where phone numbers without a country code are
+    # from, and how far back a contact, referral or treatment may be entered.
+    phone_region = models.CharField(
+        _("country of local phone numbers"),
+        max_length=2,
+        default="US",
+        validators=[validate_phone_region],
+        help_text=_("Two letters (US, GB, IE, FR, ES…): numbers typed without +."),
+    )
+    backdate_limit_days = models.PositiveSmallIntegerField(
+        _("entries accepted up to (days back)"),
+        default=730,
+        validators=[MinValueValidator(7), MaxValueValidator(3650)],
+        help_text=_(
+            "A contact, referral or treatment dated further back than this is refused "
+            "(a typing mistake, most often)."
+        ),
     )
     rare_value_threshold = models.PositiveSmallIntegerField(
         _("rare value threshold"),

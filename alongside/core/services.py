@@ -38,10 +38,97 @@ def require_not_future(
 
 
 def require_order(
-    start_field: str, start: dt.date | None, end_field: str, end: dt.date | None
+    start_field: str,
+    start: dt.date | None,
+    end_field: str,
+    end: dt.date | None,
+    start_label: str = "",
 ) -> None:
+    """Refuse an end before its start; the message names the start by its label
+    ("Made on"), or by its date when no label is given."""
     if start is not None and end is not None and end < start:
-        raise field_error(end_field, _("This must be on or after the start date."))
+        raise field_error(
+            end_field,
+            _("This must be on or after %(start)s.")
+            % {"start": start_label or start.isoformat()},
+        )
+
+
+# Free text on the record (a contact's note, a referral's): long enough for a real
+# note, short enough that a paste of a whole document is refused.
+NOTE_MAX = 5000
+# The earliest plausible date of birth is this many years back; the latest, this many.
+OLDEST_AGE, YOUNGEST_AGE = 120, 10
+
+
+def require_length(field: str, value: str, limit: int = NOTE_MAX) -> None:
+    if value and len(value) > limit:
+        raise field_error(
+            field,
+            _("Keep this under %(limit)d characters (it has %(n)d).")
+            % {"limit": limit, "n": len(value)},
+        )
+
+
+def require_recent(
+    field: str, value: dt.date | dt.datetime | None, organisation: Organisation
+) -> None:
+    """Refuse a date further back than the organisation allows entries to be made
+    (`Organisation.backdate_limit_days`): "a contact dated 1901"."""
+    if value is None:
+        return
+    day = (
+        clock.local_day(value, organisation)
+        if isinstance(value, dt.datetime)
+        else value
+    )
+    limit = organisation.backdate_limit_days
+    if day < clock.today(organisation) - dt.timedelta(days=limit):
+        raise field_error(
+            field,
+            _(
+                "This is more than %(n)d days ago; your organisation accepts entries "
+                "up to %(n)d days back."
+            )
+            % {"n": limit},
+        )
+
+
+def require_plausible_birth_date(
+    field: str, value: dt.date | None, organisation: Organisation
+) -> None:
+    if value is None:
+        return
+    today = clock.today(organisation)
+    if value.year < today.year - OLDEST_AGE or value > today.replace(
+        year=today.year - YOUNGEST_AGE
+    ):
+        raise field_error(
+            field,
+            _("Give a date of birth between %(oldest)d and %(youngest)d years ago.")
+            % {"oldest": OLDEST_AGE, "youngest": YOUNGEST_AGE},
+        )
+
+
+def normalise_phone(field: str, value: str, organisation: Organisation) -> str:
+    """A phone number as E.164 ("+16175550142"), parsed with the organisation's
+    country for numbers written without one; empty stays empty."""
+    import phonenumbers
+
+    value = (value or "").strip()
+    if not value:
+        return ""
+    message = _(
+        "Enter a phone number that can be dialled, with its area code (or a + and "
+        "country code)."
+    )
+    try:
+        number = phonenumbers.parse(value, organisation.phone_region)
+    except phonenumbers.NumberParseException:
+        raise field_error(field, message) from None
+    if not phonenumbers.is_valid_number(number):
+        raise field_error(field, message)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def close_period(

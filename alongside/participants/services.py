@@ -17,8 +17,11 @@ from alongside.core.models import AuditEvent, Membership, Program, Role, Site, U
 from alongside.core.services import (
     close_period,
     field_error,
+    normalise_phone,
     require_not_future,
     require_order,
+    require_plausible_birth_date,
+    require_recent,
 )
 from alongside.participants import corrections
 from alongside.participants.counters import ENROLMENTS
@@ -86,7 +89,10 @@ def participant_create(
     if not given_name.strip():
         raise field_error("given_name", _("Enter the name the person uses."))
     require_not_future("date_of_birth", date_of_birth, actor.organisation)
+    require_plausible_birth_date("date_of_birth", date_of_birth, actor.organisation)
     require_not_future("started_on", started_on, actor.organisation)
+    require_recent("started_on", started_on, actor.organisation)
+    phone = normalise_phone("phone", phone, actor.organisation)
     _check_program(actor, program, site)
     participant = Participant.objects.create(
         organisation_id=actor.organisation_id,
@@ -141,7 +147,12 @@ def participant_update(
     if "date_of_birth" in changes:
         dob = changes["date_of_birth"]
         require_not_future("date_of_birth", dob, actor.organisation)  # type: ignore[arg-type]
+        require_plausible_birth_date("date_of_birth", dob, actor.organisation)  # type: ignore[arg-type]
         changes["birth_year"] = dob.year if isinstance(dob, dt.date) else None
+    if "phone" in changes:
+        changes["phone"] = normalise_phone(
+            "phone", str(changes["phone"] or ""), actor.organisation
+        )
     if "primary_substances" in changes:
         changes["primary_substances"] = _check_substances(changes["primary_substances"])  # type: ignore[arg-type]
     for name, value in changes.items():
@@ -193,7 +204,8 @@ def consent_record(
     if kind not in Consent.Kind.values:
         raise field_error("kind", _("Choose a kind of consent."))
     require_not_future("given_on", given_on, actor.organisation)
-    require_order("given_on", given_on, "expires_on", expires_on)
+    require_recent("given_on", given_on, actor.organisation)
+    require_order("given_on", given_on, "expires_on", expires_on, _("Given on"))
     if kind == Consent.Kind.DISCLOSURE:
         for name, value in (
             ("recipient", recipient),
@@ -262,6 +274,7 @@ def enrolment_create(
     """Enrol a participant in a program; one open enrolment per program."""
     _check_program(actor, program, site)
     require_not_future("started_on", started_on, actor.organisation)
+    require_recent("started_on", started_on, actor.organisation)
     if Enrolment.objects.filter(
         participant=participant, program=program, ended_on__isnull=True
     ).exists():

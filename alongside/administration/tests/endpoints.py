@@ -24,6 +24,8 @@ def _settings(world: Any, name: str) -> dict[str, Any]:
         "deidentification": "shifted",
         "date_shift_days": "90",
         "rare_value_threshold": "11",
+        "phone_region": "US",
+        "backdate_limit_days": "730",
     }
 
 

@@ -38,8 +38,8 @@ def _write_audited_changes(world: Any) -> None:
     from alongside.participants.services import participant_update
 
     alice = world.members["alice"]
-    participant_update(actor=alice, participant=world.participant, phone="555-0143")
-    participant_update(actor=alice, participant=world.participant, phone="555-0142")
+    participant_update(actor=alice, participant=world.participant, phone="617-555-0143")
+    participant_update(actor=alice, participant=world.participant, phone="617-555-0142")
     encounter_create(
         actor=alice,
         participant=world.participant,

@@ -236,7 +236,9 @@ def test_reading_the_audit_log_is_audited(world):
     from alongside.participants.services import participant_update
 
     participant_update(
-        actor=world.members["alice"], participant=world.participant, phone="555-0100"
+        actor=world.members["alice"],
+        participant=world.participant,
+        phone="617-555-0100",
     )
     response = world.client_for("ada").get(reverse("core:audit"))
     (row,) = AuditEvent.objects.filter(

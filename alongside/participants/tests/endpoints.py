@@ -116,7 +116,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {
             "given_name": "Rosa",
             "family_name": "Delgado",
-            "phone": "555-0199",
+            "phone": "617-555-0199",
             "gender": "woman",
             "preferred_language": "es",
             "primary_substances": ["opioids"],
@@ -124,10 +124,10 @@ ENDPOINTS: dict[str, Endpoint] = {
             "email": w.participant.email,
         },
         check=lambda w, before, after: (
-            after["participant"]["phone"] == "555-0199"
+            after["participant"]["phone"] == "+16175550199"
             and after["participant"]["gender"] == "woman"
         ),
-        invalid=lambda w: {"given_name": "", "phone": "555-0100"},
+        invalid=lambda w: {"given_name": "", "phone": "617-555-0100"},
     ),
     "consent-create": Endpoint(
         lambda w: reverse("participants:consent-create", args=[pid(w)]),

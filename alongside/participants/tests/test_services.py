@@ -22,11 +22,11 @@ IDENTIFYING = {
     "given_name": "Marisol",
     "family_name": "Quintero",
     "date_of_birth": dt.date(1990, 6, 15),
-    "phone": "555-0199",
+    "phone": "617-555-0199",
     "email": "marisol@example.org",
     "address": "12 Cedar Lane",
 }
-PLAINTEXT = ("Marisol", "Quintero", "555-0199", "marisol@example", "Cedar Lane")
+PLAINTEXT = ("Marisol", "Quintero", "5550199", "marisol@example", "Cedar Lane")
 
 
 def only_new_audit_event(before: int) -> AuditEvent:
@@ -68,7 +68,11 @@ def test_participant_create_writes_participant_enrolment_and_assignment(world, c
     before = counts()
     p = services.participant_create(**create_kwargs(world))  # type: ignore[arg-type]
     p = Participant.objects.get(pk=p.pk)
-    assert (p.given_name, p.family_name, p.phone) == ("Marisol", "Quintero", "555-0199")
+    assert (p.given_name, p.family_name, p.phone) == (
+        "Marisol",
+        "Quintero",
+        "+16175550199",
+    )
     assert p.birth_year == 1990
     assert p.primary_substances == ["opioids", "alcohol"]
     assert p.organisation == world.org
@@ -184,14 +188,14 @@ def test_participant_update_changes_fields_and_masks_audit(world, counts):
         actor=world.members["alice"],
         participant=world.participant,
         given_name=" Rosalind ",
-        phone="555-0177",
+        phone="617-555-0177",
         gender="woman",
         date_of_birth=dt.date(1985, 1, 2),
     )
     p.refresh_from_db()
     assert (p.given_name, p.phone, p.gender, p.birth_year) == (
         "Rosalind",
-        "555-0177",
+        "+16175550177",
         "woman",
         1985,
     )
@@ -199,7 +203,7 @@ def test_participant_update_changes_fields_and_masks_audit(world, counts):
     assert event.action == AuditEvent.Action.UPDATE
     assert event.changes["given_name"] == {"old": MASK, "new": MASK}
     assert event.changes["gender"] == {"old": "undisclosed", "new": "woman"}
-    assert_no_plaintext(event, "Rosa", "Rosalind", "555-0142", "555-0177", "1985-01")
+    assert_no_plaintext(event, "Rosa", "Rosalind", "555-0142", "5550177", "1985-01")
 
 
 def test_participant_update_keeps_name_search_index_current(world):

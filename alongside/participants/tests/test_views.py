@@ -313,7 +313,7 @@ def registration(world, **overrides):
         "given_name": "Marcus",
         "family_name": "Lee",
         "date_of_birth": "1990-02-03",
-        "phone": "555-0199",
+        "phone": "617-555-0199",
         "email": "",
         "address": "",
         "gender": "man",
@@ -415,10 +415,10 @@ def test_peer_edits_participant_details(world):
     url = reverse("participants:edit", args=[world.participant.external_id])
     client = world.client_for("alice")
     assert 'value="555-0142"' in client.get(url).content.decode()
-    response = client.post(url, edit_data(world, phone="555-0777"))
+    response = client.post(url, edit_data(world, phone="617-555-0777"))
     assert response.status_code == 302
     world.participant.refresh_from_db()
-    assert world.participant.phone == "555-0777"
+    assert world.participant.phone == "+16175550777"
     assert AuditEvent.objects.filter(
         action="update", target_id=str(world.participant.external_id)
     ).exists()
@@ -428,7 +428,7 @@ def test_edit_with_future_birth_date_shows_error_and_changes_nothing(world):
     url = reverse("participants:edit", args=[world.participant.external_id])
     future = (world.today() + dt.timedelta(days=3)).isoformat()
     response = world.client_for("alice").post(
-        url, edit_data(world, date_of_birth=future, phone="555-0777")
+        url, edit_data(world, date_of_birth=future, phone="617-555-0777")
     )
     assert response.status_code == 400
     assert 'id="participant-date_of_birth_error"' in response.content.decode()
