@@ -1668,10 +1668,10 @@ def _repair_counts() -> None:
 # person, a referral entered twice (made through the services, so the history, the
 # counters and the audit are as they are for live data).
 _DEMO_CORRECTIONS = (
-    ("amend", "Entered 5 minutes; the session lasted 50"),
+    ("amend", "Entered {old} minutes; the session lasted 50"),
     ("void", "Logged for the wrong participant"),
     ("amend", "Participant asked for the note to be corrected"),
-    ("void_referral", "Entered twice"),
+    ("void_referral", "Made for the wrong participant"),
 )
 AMENDED_NOTE = "Talked through the week; plans to call the clinic on their own."
 
@@ -1688,8 +1688,9 @@ def _corrections(rng: random.Random, org: Organisation) -> None:
         .select_related("participant")
         .order_by("id")[:400]
     )
+    # A referral voided as made in error is one that never went anywhere.
     referrals = list(
-        Referral.objects.filter(made_by=actor.user)
+        Referral.objects.filter(made_by=actor.user, status="made")
         .select_related("participant")
         .order_by("id")[:100]
     )
@@ -1702,7 +1703,10 @@ def _corrections(rng: random.Random, org: Organisation) -> None:
             care_services.encounter_void(actor=actor, encounter=e, reason=reason)
         elif e.duration_minutes != 50 and "session" in reason:
             care_services.encounter_amend(
-                actor=actor, encounter=e, reason=reason, duration_minutes=50
+                actor=actor,
+                encounter=e,
+                reason=reason.format(old=e.duration_minutes),
+                duration_minutes=50,
             )
         else:
             care_services.encounter_amend(
@@ -1714,6 +1718,70 @@ def _corrections(rng: random.Random, org: Organisation) -> None:
     r = rng.choice(referrals)
     r.participant.organisation = org
     care_services.referral_void(actor=actor, referral=r, reason=_DEMO_CORRECTIONS[3][1])
+
+
+def _leaders_work(rng: random.Random, org: Organisation) -> None:
+    """What the supervisors' and managers' Today is for, in a year of history: a few
+    people waiting for a peer (their peer left), referral loops that have gone quiet,
+    a peer over capacity, and the ED program's short discharge-review rule."""
+    from alongside.care.models import Referral
+    from alongside.workforce.models import PeerProfile
+
+    now = core_clock.now()
+    open_assignments = list(
+        Assignment.objects.filter(
+            ended_at__isnull=True,
+            participant__organisation=org,
+            participant__enrolments__ended_on__isnull=True,
+        )
+        .order_by("id")
+        .distinct()[:300]
+    )
+    for a in rng.sample(open_assignments, min(4, len(open_assignments))):
+        Assignment.objects.filter(pk=a.pk).update(
+            ended_at=now - timedelta(days=rng.randint(1, 6))
+        )
+    # Loops that went quiet: a few open referrals moved back three weeks whole (made
+    # on, every step and its time), so their last change is old and intervals hold.
+    stuck = list(
+        Referral.objects.filter(
+            program__organisation=org, status__in=("made", "accepted")
+        )
+        .select_related("participant")
+        .order_by("id")[:200]
+    )
+    shift = timedelta(days=21)
+    moved = 0
+    for r in rng.sample(stuck, len(stuck)):
+        started = (
+            Enrolment.objects.filter(participant=r.participant_id)
+            .order_by("started_on")
+            .values_list("started_on", flat=True)
+            .first()
+        )
+        if moved == 3 or started is None or r.made_on - shift < started:
+            continue
+        Referral.objects.filter(pk=r.pk).update(
+            made_on=r.made_on - shift, status_changed_at=r.status_changed_at - shift
+        )
+        for c in r.status_changes.all():
+            type(c).objects.filter(pk=c.pk).update(
+                changed_on=c.changed_on - shift, changed_at=c.changed_at - shift
+            )
+        moved += 1
+    busiest = (
+        PeerProfile.objects.filter(organisation=org)
+        .order_by("-caseload_capacity", "id")
+        .first()
+    )
+    if busiest is not None:
+        PeerProfile.objects.filter(pk=busiest.pk).update(
+            caseload_capacity=max(1, busiest.caseload_capacity - 5)
+        )
+    # An ED bridge program reviews an enrolment after two weeks without contact.
+    Program.objects.filter(organisation=org, contact_due_days=3).update(
+        review_after_days=14
+    )
 
 
 def build(
@@ -1775,6 +1843,7 @@ def build(
                 bar.update(len(chunk))
         bar.close()
         _corrections(rng, main.organisation)
+        _leaders_work(rng, main.organisation)
         audit.record(
             actor=None,
             organisation=main.organisation,

@@ -235,7 +235,8 @@ class VoidForm(forms.Form):
         label=_(
             "Void this entry. It stays on the timeline as voided and leaves every "
             "count, list and report."
-        )
+        ),
+        error_messages={"required": _("Tick the box to confirm the voiding.")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
