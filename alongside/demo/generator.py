@@ -1769,18 +1769,22 @@ def _leaders_work(rng: random.Random, org: Organisation) -> None:
                 changed_on=c.changed_on - shift, changed_at=c.changed_at - shift
             )
         moved += 1
+    # The peer with the largest caseload is given a capacity below it.
     busiest = (
-        PeerProfile.objects.filter(organisation=org)
-        .order_by("-caseload_capacity", "id")
+        Assignment.objects.filter(ended_at__isnull=True, participant__organisation=org)
+        .values("peer_id")
+        .annotate(n=models.Count("id"))
+        .order_by("-n", "peer_id")
         .first()
     )
     if busiest is not None:
-        PeerProfile.objects.filter(pk=busiest.pk).update(
-            caseload_capacity=max(1, busiest.caseload_capacity - 5)
+        PeerProfile.objects.filter(user_id=busiest["peer_id"], organisation=org).update(
+            caseload_capacity=max(1, busiest["n"] - 3)
         )
-    # An ED bridge program reviews an enrolment after two weeks without contact.
+    # An ED bridge program (a contact every 3 days) reviews an enrolment after ten
+    # days without one.
     Program.objects.filter(organisation=org, contact_due_days=3).update(
-        review_after_days=14
+        review_after_days=10
     )
 
 

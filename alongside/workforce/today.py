@@ -171,13 +171,22 @@ def team_today_for(membership: Membership) -> TeamToday:
                 .values("participant_id")
                 .annotate(first=Min("started_on"))
                 .values("first")[:1]
-            )
+            ),
+            # Waiting since their last peer's assignment ended, if they had one.
+            peer_left_at=Subquery(
+                Assignment.objects.filter(participant_id=OuterRef("pk"))
+                .order_by("-ended_at")
+                .values("ended_at")[:1]
+            ),
         )
         .only(*_fields(show_names))
         .order_by("enrolled_on", "pseudonym")
     )
     for p in page.unassigned.rows:
-        p.waiting_days = (today - p.enrolled_on).days if p.enrolled_on else None
+        if p.peer_left_at is not None:
+            p.waiting_days = clock.days_since(p.peer_left_at, org, on=today)
+        else:
+            p.waiting_days = (today - p.enrolled_on).days if p.enrolled_on else None
 
     if page.program_view:
         page.stuck = _section(
