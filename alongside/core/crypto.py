@@ -65,9 +65,15 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode("ascii")).decode("ascii")
 
 
+_APOSTROPHES = str.maketrans("", "", "'’`´.")
+
+
 def _normalise(text: str) -> str:
+    """Case, accents and apostrophes removed: "O’Brien", "OBrien" and "obrien" are one
+    word; "José" is "jose"."""
     text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold().strip()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.translate(_APOSTROPHES).casefold().strip()
 
 
 def _index_key(organisation: Any) -> bytes:
@@ -90,15 +96,42 @@ def blind_token(word: str, organisation: Any) -> str:
     return digest[:16]
 
 
-def blind_index(*texts: str, organisation: Any) -> str:
-    """Space-separated tokens for every word of `texts`, for exact-word search."""
-    words = {w for t in texts if t for w in _normalise(t).replace("-", " ").split()}
+def _token(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def prefix_token(prefix: str, organisation: Any) -> str:
+    """The token of a word's beginning ("min" of "minh"), in its own domain."""
+    return _token(_index_key(organisation), "prefix:" + _normalise(prefix))
+
+
+def phone_token(digits: str, organisation: Any) -> str:
+    """The token of the last digits of a phone number ("5550142")."""
+    return _token(_index_key(organisation), "tel:" + digits)
+
+
+def index_words(text: str) -> list[str]:
+    return _normalise(text).replace("-", " ").split()
+
+
+PHONE_SUFFIX_MIN = 4
+
+
+def blind_index(*texts: str, organisation: Any, phone: str = "") -> str:
+    """Space-separated keyed tokens for search (docs/operations.md, "Search"): every
+    word of `texts` whole, every beginning of each word (so "Min" finds "Minh"), and
+    every ending of `phone`'s digits from PHONE_SUFFIX_MIN on (so "555-0142" finds
+    "+16175550142")."""
     key = _index_key(organisation)
-    return " ".join(
-        sorted(
-            hmac.new(key, w.encode(), hashlib.sha256).hexdigest()[:16] for w in words
-        )
-    )
+    words = {w for t in texts if t for w in index_words(t)}
+    tokens = {_token(key, w) for w in words}
+    tokens |= {_token(key, "prefix:" + w[:n]) for w in words for n in range(1, len(w))}
+    digits = "".join(c for c in phone if c.isdigit())
+    tokens |= {
+        _token(key, "tel:" + digits[-n:])
+        for n in range(PHONE_SUFFIX_MIN, len(digits) + 1)
+    }
+    return " ".join(sorted(tokens))
 
 
 class EncryptedTextField(models.TextField):

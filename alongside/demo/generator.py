@@ -1054,7 +1054,7 @@ def _history(
         "email": email,
         "address": address,
         "name_index": crypto.blind_index(
-            given, family, organisation=ctx.program.organisation
+            given, family, organisation=ctx.program.organisation, phone=phone
         ),
         "birth_year": dob.year,
         "gender": str(gender),

@@ -64,7 +64,9 @@ class Participant(ExternalIdModel):
     email = EncryptedTextField(_("email"), blank=True)
     address = EncryptedTextField(_("address"), blank=True)
     # Keyed hashes of the name's words, so a name can be found without decrypting.
-    name_index = models.CharField(max_length=400, blank=True, editable=False)
+    # Keyed tokens of the name's words and their beginnings and of the phone's last
+    # digits (core.crypto.blind_index): search without the plaintext.
+    name_index = models.TextField(blank=True, editable=False)
     # Year of birth only: kept in clear for de-identified analysis (HIPAA safe harbor
     # allows the year).
     birth_year = models.PositiveSmallIntegerField(

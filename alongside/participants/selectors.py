@@ -184,12 +184,26 @@ def _search_filter(search: str, identifying: bool, organisation: Any) -> Q:
     by_pseudonym = Q(pseudonym__istartswith=search.replace(" ", ""))
     if not identifying:
         return by_pseudonym
-    words = crypto._normalise(search).replace("-", " ").split()
+    words = crypto.index_words(search)
     if not words or (_PSEUDONYM_LIKE.match(search) and search[:2].upper() == "P-"):
         return by_pseudonym
+    digits = "".join(c for c in search if c.isdigit())
+    if len(digits) >= crypto.PHONE_SUFFIX_MIN and not any(c.isalpha() for c in search):
+        # A phone number, typed any way: its last digits, with or without a trunk 0.
+        tails = {digits, digits.lstrip("0")} - {""}
+        by_phone = Q()
+        for tail in tails:
+            if len(tail) >= crypto.PHONE_SUFFIX_MIN:
+                by_phone |= Q(
+                    name_index__contains=crypto.phone_token(tail, organisation)
+                )
+        return by_pseudonym | by_phone
+    # Every word typed is a whole word or the beginning of one ("Minh S").
     by_name = Q()
     for word in words:
-        by_name &= Q(name_index__contains=crypto.blind_token(word, organisation))
+        by_name &= Q(name_index__contains=crypto.blind_token(word, organisation)) | Q(
+            name_index__contains=crypto.prefix_token(word, organisation)
+        )
     return by_pseudonym | by_name
 
 

@@ -104,7 +104,7 @@ def participant_create(
         email=email.strip(),
         address=address.strip(),
         name_index=blind_index(
-            given_name, family_name, organisation=actor.organisation
+            given_name, family_name, organisation=actor.organisation, phone=phone
         ),
         gender=gender,
         preferred_language=preferred_language,
@@ -161,6 +161,7 @@ def participant_update(
         participant.given_name,
         participant.family_name,
         organisation=actor.organisation,
+        phone=participant.phone,
     )
     participant.save()
     after = audit.snapshot(participant, PARTICIPANT_FIELDS)
@@ -396,7 +397,7 @@ def rebuild_name_index(batch: int = 2000) -> int:
         pending: list[Participant] = []
         for p in rows.iterator(chunk_size=batch):
             p.name_index = blind_index(
-                p.given_name, p.family_name, organisation=p.organisation
+                p.given_name, p.family_name, organisation=p.organisation, phone=p.phone
             )
             pending.append(p)
             if len(pending) >= batch:

@@ -88,7 +88,9 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     phone = "555-0100"
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     name_index = factory.LazyAttribute(
-        lambda o: blind_index(o.given_name, o.family_name, organisation=o.organisation)
+        lambda o: blind_index(
+            o.given_name, o.family_name, organisation=o.organisation, phone=o.phone
+        )
     )
     primary_substances = factory.LazyFunction(lambda: ["opioids"])
 

@@ -95,12 +95,15 @@ def test_blind_token_matches_regardless_of_case_and_accents(a, b):
     assert crypto.blind_token(a, ORG) == crypto.blind_token(b, ORG)
 
 
-def test_blind_index_has_one_token_per_word_and_splits_hyphens():
+def test_blind_index_has_a_token_per_word_and_per_beginning_and_splits_hyphens():
     index = crypto.blind_index("María-José", "Delgado Ruiz", organisation=ORG)
     tokens = index.split()
-    assert len(tokens) == 4
+    # maria, jose, delgado, ruiz whole, and each of their shorter beginnings
+    assert len(tokens) == 4 + (4 + 3 + 6 + 3)
     assert crypto.blind_token("maria", ORG) in tokens
     assert crypto.blind_token("jose", ORG) in tokens
+    assert crypto.prefix_token("delg", ORG) in tokens
+    assert crypto.prefix_token("delgado", ORG) not in tokens  # whole, not a beginning
     assert crypto.blind_index("Rosa", organisation=ORG) != crypto.blind_index(
         "Rosita", organisation=ORG
     )

@@ -171,7 +171,7 @@ def test_identifying_fields_are_stored_encrypted() -> None:
         assert phone == "" or phone.startswith("gAAAAA")
         assert crypto.decrypt(given) == p.given_name
         assert p.name_index == crypto.blind_index(
-            p.given_name, p.family_name, organisation=p.organisation
+            p.given_name, p.family_name, organisation=p.organisation, phone=p.phone
         )
 
 

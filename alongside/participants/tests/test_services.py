@@ -213,7 +213,7 @@ def test_participant_update_keeps_name_search_index_current(world):
         actor=world.members["alice"], participant=world.participant, family_name="Ruiz"
     )
     assert Participant.objects.get(pk=p.pk).name_index == blind_index(
-        "Rosa", "Ruiz", organisation=world.org
+        "Rosa", "Ruiz", organisation=world.org, phone=p.phone
     )
 
 
