@@ -26,6 +26,8 @@ from alongside.core.formtools import apply_service_error
 from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.participants import corrections, record, selectors, services
+from alongside.participants.duplicates import describe as describe_duplicates
+from alongside.participants.duplicates import possible_duplicates
 from alongside.participants.forms import (
     CaseloadFilterForm,
     ConsentForm,
@@ -302,7 +304,21 @@ def participant_create(request: MemberRequest) -> HttpResponse:
     form = ParticipantCreateForm(
         request.POST or None, membership=m, can_assign=can_assign
     )
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not request.POST.get("confirm_new"):
+            # "Possibly already known": shown before anything is written.
+            duplicates = describe_duplicates(
+                possible_duplicates(
+                    m,
+                    given_name=data["given_name"],
+                    family_name=data["family_name"],
+                    date_of_birth=data["date_of_birth"],
+                    phone=data["phone"],
+                )
+            )
+    if request.method == "POST" and form.is_valid() and not duplicates:
         data = form.cleaned_data
         try:
             participant = services.participant_create(
@@ -334,8 +350,14 @@ def participant_create(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "participants/participant_form.html",
-        {"form": form, "nav": "caseload", "participant": None},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "nav": "caseload",
+            "participant": None,
+            "duplicates": duplicates,
+        },
+        # A possible duplicate is not an error: the form is shown again to decide.
+        status=200 if duplicates or not form.is_bound else 400,
     )
 
 
