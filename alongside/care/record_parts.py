@@ -40,10 +40,7 @@ from alongside.care.models import (
     Topic,
     TreatmentEpisode,
 )
-from alongside.participants.corrections import (
-    CorrectionKind,
-    register_correction_kind,
-)
+from alongside.participants.corrections import kind_of, register_correction_kind
 from alongside.participants.record import (
     CaseloadColumn,
     Panel,
@@ -172,55 +169,43 @@ def _in_treatment() -> dict[str, Any]:
 
 
 def _register_corrections() -> None:
-    register_correction_kind(
-        CorrectionKind(
+    for correctable in (
+        kind_of(
             kind="contact",
             model=Encounter,
             label=_("contact"),
             panel="",
-            form=lambda row, data: EncounterAmendForm(data, encounter=row),
-            amend=lambda *, actor, record, reason, **changes: services.encounter_amend(
-                actor=actor, encounter=record, reason=reason, **changes
-            ),
-            void=lambda *, actor, record, reason: services.encounter_void(
-                actor=actor, encounter=record, reason=reason
-            ),
+            form=EncounterAmendForm,
+            amend=services.encounter_amend,
+            void=services.encounter_void,
+            record_arg="encounter",
             summary="care/corrections/contact.html",
             list_choices={"topics": Topic, "services": Service},
-        )
-    )
-    register_correction_kind(
-        CorrectionKind(
+        ),
+        kind_of(
             kind="referral",
             model=Referral,
             label=_("referral"),
             panel="referrals",
-            form=lambda row, data: ReferralAmendForm(data, referral=row),
-            amend=lambda *, actor, record, reason, **changes: services.referral_amend(
-                actor=actor, referral=record, reason=reason, **changes
-            ),
-            void=lambda *, actor, record, reason: services.referral_void(
-                actor=actor, referral=record, reason=reason
-            ),
+            form=ReferralAmendForm,
+            amend=services.referral_amend,
+            void=services.referral_void,
+            record_arg="referral",
             summary="care/corrections/referral.html",
-        )
-    )
-    register_correction_kind(
-        CorrectionKind(
+        ),
+        kind_of(
             kind="treatment",
             model=TreatmentEpisode,
             label=_("treatment episode"),
             panel="treatment",
-            form=lambda row, data: TreatmentAmendForm(data, episode=row),
-            amend=lambda *, actor, record, reason, **changes: services.treatment_amend(
-                actor=actor, episode=record, reason=reason, **changes
-            ),
-            void=lambda *, actor, record, reason: services.treatment_void(
-                actor=actor, episode=record, reason=reason
-            ),
+            form=TreatmentAmendForm,
+            amend=services.treatment_amend,
+            void=services.treatment_void,
+            record_arg="episode",
             summary="care/corrections/treatment.html",
-        )
-    )
+        ),
+    ):
+        register_correction_kind(correctable)
 
 
 def register() -> None:

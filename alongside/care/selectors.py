@@ -85,25 +85,45 @@ class Today:
     new_assignments: list[NewAssignment] = field(default_factory=list)
 
 
-def _participant_fields(show_names: bool) -> tuple[str, ...]:
+def participant_fields(show_names: bool, prefix: str = "") -> tuple[str, ...]:
+    """The participant columns a work list loads (`prefix` reaches them from a
+    referral, "participant__")."""
     base = ("id", "external_id", "pseudonym", "last_contact_at", "organisation_id")
     # Names are decrypted per row: load them only for those who may see them.
-    return (*base, "given_name", "family_name") if show_names else base
+    names = ("given_name", "family_name") if show_names else ()
+    return tuple(f"{prefix}{f}" for f in (*base, *names))
 
 
 def waiting_referrals(
-    participants: QuerySet[Participant], org: Any, today: dt.date
+    participants: QuerySet[Participant], org: Any, today: dt.date, *, show_names: bool
 ) -> QuerySet[Referral]:
     """Open referrals of `participants` waiting on a follow-up: the follow-up date has
-    come, or there is none and the status has not changed for REFERRAL_STALE_DAYS."""
-    return Referral.objects.filter(
-        participant__in=participants.values("pk"), status__in=OPEN_REFERRAL_STATUSES
-    ).filter(
-        Q(follow_up_on__lte=today)
-        | Q(
-            follow_up_on__isnull=True,
-            status_changed_at__lt=clock.cutoff(REFERRAL_STALE_DAYS, org, on=today),
+    come, or there is none and the status has not changed for REFERRAL_STALE_DAYS;
+    with their participant, most overdue first (Today and the team's Today)."""
+    return (
+        Referral.objects.filter(
+            participant__in=participants.values("pk"),
+            status__in=OPEN_REFERRAL_STATUSES,
         )
+        .filter(
+            Q(follow_up_on__lte=today)
+            | Q(
+                follow_up_on__isnull=True,
+                status_changed_at__lt=clock.cutoff(REFERRAL_STALE_DAYS, org, on=today),
+            )
+        )
+        .select_related("participant")
+        .only(
+            "external_id",
+            "service",
+            "provider",
+            "status",
+            "made_on",
+            "follow_up_on",
+            "status_changed_at",
+            *participant_fields(show_names, "participant__"),
+        )
+        .order_by(F("follow_up_on").asc(nulls_first=True), "made_on", "id")
     )
 
 
@@ -112,7 +132,7 @@ def today_for(membership: Membership) -> Today:
     org = membership.organisation
     today = clock.today(org)
     show_names = can_view_identifying(membership)
-    fields = _participant_fields(show_names)
+    fields = participant_fields(show_names)
     programs = org_programs(membership)
     mine = own_caseload(membership)
     result = Today(show_names=show_names, today=today)
@@ -126,21 +146,7 @@ def today_for(membership: Membership) -> Today:
         DueContact(p, clock.days_since(p.last_contact_at, org, on=today)) for p in due
     ]
 
-    waiting = (
-        waiting_referrals(mine, org, today)
-        .select_related("participant")
-        .only(
-            "external_id",
-            "service",
-            "provider",
-            "status",
-            "made_on",
-            "follow_up_on",
-            "status_changed_at",
-            *(f"participant__{f}" for f in fields),
-        )
-        .order_by(F("follow_up_on").asc(nulls_first=True), "made_on", "id")
-    )
+    waiting = waiting_referrals(mine, org, today, show_names=show_names)
     result.followups = [
         FollowUp(
             r,

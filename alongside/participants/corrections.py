@@ -69,6 +69,38 @@ class CorrectionKind:
     list_choices: Mapping[str, Any] = field(default_factory=dict)
 
 
+def kind_of(
+    *,
+    kind: str,
+    model: type[models.Model],
+    label: Any,
+    panel: str,
+    form: Callable[..., Any],
+    amend: Callable[..., Any],
+    void: Callable[..., Any],
+    record_arg: str,
+    summary: str,
+    list_choices: Mapping[str, Any] | None = None,
+) -> CorrectionKind:
+    """A kind from an app's amend form class and its `<entity>_amend` /
+    `<entity>_void` services, which all take the row as `record_arg` ("encounter")."""
+    return CorrectionKind(
+        kind=kind,
+        model=model,
+        label=label,
+        panel=panel,
+        form=lambda row, data: form(data, **{record_arg: row}),
+        amend=lambda *, actor, record, reason, **changes: amend(
+            actor=actor, reason=reason, **{record_arg: record}, **changes
+        ),
+        void=lambda *, actor, record, reason: void(
+            actor=actor, reason=reason, **{record_arg: record}
+        ),
+        summary=summary,
+        list_choices=list_choices or {},
+    )
+
+
 _KINDS: dict[str, CorrectionKind] = {}
 
 

@@ -10,10 +10,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from alongside.participants import services
-from alongside.participants.corrections import (
-    CorrectionKind,
-    register_correction_kind,
-)
+from alongside.participants.corrections import kind_of, register_correction_kind
 from alongside.participants.forms import (
     ConsentAmendForm,
     ConsentForm,
@@ -72,38 +69,31 @@ def consent_panel(req: PanelRequest) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_correction_kind(
-        CorrectionKind(
+    for correctable in (
+        kind_of(
             kind="enrolment",
             model=Enrolment,
             label=_("enrolment"),
             panel="enrolments",
-            form=lambda row, data: EnrolmentAmendForm(data, enrolment=row),
-            amend=lambda *, actor, record, reason, **changes: services.enrolment_amend(
-                actor=actor, enrolment=record, reason=reason, **changes
-            ),
-            void=lambda *, actor, record, reason: services.enrolment_void(
-                actor=actor, enrolment=record, reason=reason
-            ),
+            form=EnrolmentAmendForm,
+            amend=services.enrolment_amend,
+            void=services.enrolment_void,
+            record_arg="enrolment",
             summary="participants/corrections/enrolment.html",
-        )
-    )
-    register_correction_kind(
-        CorrectionKind(
+        ),
+        kind_of(
             kind="consent",
             model=Consent,
             label=_("consent"),
             panel="consent",
-            form=lambda row, data: ConsentAmendForm(data, consent=row),
-            amend=lambda *, actor, record, reason, **changes: services.consent_amend(
-                actor=actor, consent=record, reason=reason, **changes
-            ),
-            void=lambda *, actor, record, reason: services.consent_void(
-                actor=actor, consent=record, reason=reason
-            ),
+            form=ConsentAmendForm,
+            amend=services.consent_amend,
+            void=services.consent_void,
+            record_arg="consent",
             summary="participants/corrections/consent.html",
-        )
-    )
+        ),
+    ):
+        register_correction_kind(correctable)
     for kind, rows, when in (
         (
             "enrolment",

@@ -36,7 +36,7 @@ from django.db.models import (
 )
 
 from alongside.care.models import OPEN_REFERRAL_STATUSES, Referral
-from alongside.care.selectors import waiting_referrals
+from alongside.care.selectors import participant_fields, waiting_referrals
 from alongside.core import clock, reads
 from alongside.core.models import Membership, User
 from alongside.core.permissions import has_perm
@@ -82,12 +82,6 @@ def _section(qs: QuerySet[Any]) -> Section:
     return Section(list(qs[:TODAY_LIMIT]), qs.order_by().count())
 
 
-def _fields(show_names: bool, prefix: str = "") -> tuple[str, ...]:
-    base = ("id", "external_id", "pseudonym", "last_contact_at", "organisation_id")
-    names = ("given_name", "family_name") if show_names else ()
-    return tuple(f"{prefix}{f}" for f in (*base, *names))
-
-
 def _open_peer() -> Subquery:
     return Subquery(
         Assignment.objects.filter(participant_id=OuterRef("pk"), ended_at__isnull=True)
@@ -126,7 +120,7 @@ def team_today_for(membership: Membership) -> TeamToday:
     page.due = _section(
         team.filter(contact_due_q(programs, org))
         .annotate(peer_id=_open_peer())
-        .only(*_fields(show_names))
+        .only(*participant_fields(show_names))
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
     )
     for p in page.due.rows:
@@ -134,19 +128,7 @@ def team_today_for(membership: Membership) -> TeamToday:
         p.days_since = clock.days_since(p.last_contact_at, org, on=today)
 
     page.followups = _section(
-        waiting_referrals(team, org, today)
-        .select_related("participant")
-        .only(
-            "external_id",
-            "service",
-            "provider",
-            "status",
-            "made_on",
-            "follow_up_on",
-            "status_changed_at",
-            *_fields(show_names, "participant__"),
-        )
-        .order_by(F("follow_up_on").asc(nulls_first=True), "made_on", "id")
+        waiting_referrals(team, org, today, show_names=show_names)
     )
     for r in page.followups.rows:
         r.days_overdue = (
@@ -179,7 +161,7 @@ def team_today_for(membership: Membership) -> TeamToday:
                 .values("ended_at")[:1]
             ),
         )
-        .only(*_fields(show_names))
+        .only(*participant_fields(show_names))
         .order_by("enrolled_on", "pseudonym")
     )
     for p in page.unassigned.rows:
@@ -204,7 +186,7 @@ def team_today_for(membership: Membership) -> TeamToday:
                 "made_on",
                 "status_changed_at",
                 "program__name",
-                *_fields(show_names, "participant__"),
+                *participant_fields(show_names, "participant__"),
             )
             .order_by("status_changed_at", "id")
         )
@@ -236,7 +218,7 @@ def team_today_for(membership: Membership) -> TeamToday:
                     "started_on",
                     "program__name",
                     "program__review_after_days",
-                    *_fields(show_names, "participant__"),
+                    *participant_fields(show_names, "participant__"),
                 )
                 .order_by(F("participant__last_contact_at").asc(nulls_first=True), "id")
             )
