@@ -47,7 +47,13 @@ class SettingsForm(forms.ModelForm):
 class ProgramForm(forms.ModelForm):
     class Meta:
         model = Program
-        fields = ["name", "description", "contact_due_days", "review_after_days"]
+        fields = [
+            "name",
+            "description",
+            "contact_due_days",
+            "review_after_days",
+            "recording_without_consent",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def validate_unique(self) -> None:

@@ -46,7 +46,13 @@ ORGANISATION_FIELDS = (
     "phone_region",
     "backdate_limit_days",
 )
-PROGRAM_FIELDS = ("name", "description", "contact_due_days", "review_after_days")
+PROGRAM_FIELDS = (
+    "name",
+    "description",
+    "contact_due_days",
+    "review_after_days",
+    "recording_without_consent",
+)
 
 
 # -- The organisation ------------------------------------------------------------------
@@ -93,6 +99,7 @@ def program_create(
     description: str = "",
     contact_due_days: int = 7,
     review_after_days: int = 90,
+    recording_without_consent: str = Program.RecordingWithoutConsent.WARN,
 ) -> Program:
     name = name.strip()
     if not name:
@@ -104,6 +111,7 @@ def program_create(
         description=description.strip(),
         contact_due_days=contact_due_days,
         review_after_days=review_after_days,
+        recording_without_consent=recording_without_consent,
     )
     program.full_clean()
     program.save()

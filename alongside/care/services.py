@@ -42,7 +42,7 @@ from alongside.core.services import (
     require_order,
     require_recent,
 )
-from alongside.participants import corrections
+from alongside.participants import consent, corrections
 from alongside.participants.models import Enrolment, Participant
 
 
@@ -106,9 +106,16 @@ def encounter_create(
         raise field_error(
             "duration_minutes", _("Give a duration between 1 and 1440 minutes.")
         )
+    program = _enrolled_program(participant, program)
+    consent.require_recording(
+        participant,
+        program,
+        consent.CONTACT,
+        clock.local_day(occurred_at, actor.organisation),
+    )
     encounter = Encounter.objects.create(
         participant=participant,
-        program=_enrolled_program(participant, program),
+        program=program,
         peer=actor.user,
         type=_choice("type", type, EncounterType.values),
         occurred_at=occurred_at,
@@ -171,9 +178,11 @@ def referral_create(
     require_recent("made_on", made_on, actor.organisation)
     require_order("made_on", made_on, "follow_up_on", follow_up_on, _("Made on"))
     require_length("note", note)
+    program = _enrolled_program(participant, program)
+    consent.require_recording(participant, program, consent.OTHER, made_on)
     referral = Referral.objects.create(
         participant=participant,
-        program=_enrolled_program(participant, program),
+        program=program,
         service=service,
         provider=provider.strip(),
         made_on=made_on,
@@ -294,6 +303,7 @@ def treatment_start(
             % referral.made_on.isoformat(),
         )
     program = _enrolled_program(participant, program)
+    consent.require_recording(participant, program, consent.OTHER, started_on)
     if TreatmentEpisode.objects.filter(
         participant=participant,
         type=type,

@@ -85,3 +85,30 @@ class ExternalIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("to_field_name", "external_id")
         super().__init__(*args, **kwargs)
+
+
+class Fieldsets:
+    """A form mixin that shows its fields in groups, each a <fieldset> with a legend
+    (and a line of help), in `web/fieldsets` order: `fieldsets` is a sequence of
+    (legend, help, field names); fields not named are shown first, ungrouped. Names
+    the form does not have (removed in __init__) are skipped, and a group left empty
+    is not shown."""
+
+    fieldsets: tuple[tuple[Any, Any, tuple[str, ...]], ...] = ()
+
+    def grouped_fields(self) -> list[dict[str, Any]]:
+        form: forms.BaseForm = self  # type: ignore[assignment]
+        named = {name for _legend, _help, names in self.fieldsets for name in names}
+        visible = {f.name: f for f in form.visible_fields()}
+        groups = [
+            {
+                "legend": None,
+                "help": None,
+                "fields": [f for n, f in visible.items() if n not in named],
+            }
+        ]
+        for legend, help_text, names in self.fieldsets:
+            fields = [visible[n] for n in names if n in visible]
+            if fields:
+                groups.append({"legend": legend, "help": help_text, "fields": fields})
+        return [g for g in groups if g["fields"]]

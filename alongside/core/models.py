@@ -150,6 +150,24 @@ class Program(ExternalIdModel):
         ),
     )
 
+    class RecordingWithoutConsent(models.TextChoices):
+        WARN = "warn", _("Anything may be recorded, with a warning")
+        CONTACTS = "contacts", _("Only contacts, until consent to take part is given")
+        NOTHING = "nothing", _("Nothing, until consent to take part is given")
+
+    # The program's own policy: what a peer may record for someone with no active
+    # consent to take part on the day (participants.consent.require_recording).
+    recording_without_consent = models.CharField(
+        _("recording without consent"),
+        max_length=16,
+        choices=RecordingWithoutConsent.choices,
+        default=RecordingWithoutConsent.WARN,
+        help_text=_(
+            "What may be recorded for someone who has no active consent to take "
+            "part: outreach programs often log first contacts before consent."
+        ),
+    )
+
     class Meta:
         ordering = ["name"]
         constraints = [

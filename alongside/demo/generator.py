@@ -62,6 +62,7 @@ from alongside.demo import names
 from alongside.participants.models import (
     Assignment,
     Consent,
+    Disclosure,
     Enrolment,
     Gender,
     Participant,
@@ -356,6 +357,8 @@ def _create_main_org(
         organisation=org,
         name=COMMUNITY_PROGRAM,
         contact_due_days=7,
+        # Outreach logs first contacts before people are ready to sign anything.
+        recording_without_consent=Program.RecordingWithoutConsent.CONTACTS,
         description=(
             "Peer navigators at the drop-in centre and on the outreach van link people "
             "to treatment, housing and care, and keep them connected."
@@ -1167,18 +1170,48 @@ def _history(
         ref = _pending_referral(rng, made_on, plan, clock, peer_at, opioids)
         referrals.append(ref)
 
-    # --- consents: participation at enrolment; disclosures to named recipients
+    # --- consents: participation at enrolment; disclosures to named recipients.
+    # The Part 2 elements, the signatures and the disclosures made draw on their own
+    # stream (seeded by the participant), so they leave the main stream as it was.
+    crng = random.Random(plan.external_id.int ^ 0xC0175E17)
     first_peer = assignments[0][0]
-    consents: list[dict[str, Any]] = [
-        {
-            "kind": Consent.Kind.PARTICIPATION,
-            "given_on": start_day,
-            "recorded_by_id": first_peer,
-            "created_at": plan.start,
-        }
-    ]
+    consents: list[dict[str, Any]] = []
+    # Outreach meets people before they are ready to sign: some of the newest
+    # community contacts have no consent to take part yet (that program records
+    # contacts only until they do), and so nothing else on their record yet; now and
+    # then someone in the ED program was never asked (it records anything, warning).
+    outreach_new = (
+        kind == "community" and plan.active and (today - start_day).days <= 30
+    )
+    strict = program_is_strict(ctx)
+    unconsented = (
+        outreach_new and not plan.pending_referral and crng.random() < 0.5
+    ) or (not strict and crng.random() < 0.015)
+    if unconsented and strict:
+        referrals = []
+    if not unconsented:
+        signature = _weighted(
+            crng,
+            [
+                (Consent.Signature.PAPER, 60),
+                (Consent.Signature.ELECTRONIC, 25),
+                ("", 15),
+            ],
+        )
+        consents.append(
+            {
+                "kind": Consent.Kind.PARTICIPATION,
+                "given_on": start_day,
+                "recorded_by_id": first_peer,
+                "created_at": plan.start,
+                "signed_by": Consent.SignedBy.PARTICIPANT
+                if signature
+                else Consent.SignedBy.NOT_SIGNED,
+                "signature": signature,
+            }
+        )
     recipients = [r.provider for r in referrals if r.treatment is not None]
-    if (recipients and rng.random() < 0.7) or rng.random() < 0.1:
+    if not unconsented and ((recipients and rng.random() < 0.7) or rng.random() < 0.1):
         recipient = (
             recipients[0] if recipients else rng.choice(names.PROVIDERS["primary_care"])
         )
@@ -1205,9 +1238,79 @@ def _history(
                 "revoked_by_id": revoked_by,
                 "recorded_by_id": peer_at(clock.at(given_on, 12)),
                 "created_at": min(now, max(plan.start, clock.at(given_on, 12))),
+                **_part2_elements(crng, ctx),
+                "_disclosures": _disclosures_made(
+                    crng,
+                    given_on,
+                    min(
+                        today,
+                        revoked_on - timedelta(days=1) if revoked_on else today,
+                        expires_on,
+                    ),
+                    clock,
+                    peer_at,
+                ),
             }
         )
     return _History(plan, participant, encounters, referrals, consents, assignments)
+
+
+def program_is_strict(ctx: _ProgramCtx) -> bool:
+    return ctx.program.recording_without_consent != Program.RecordingWithoutConsent.WARN
+
+
+def _part2_elements(crng: random.Random, ctx: _ProgramCtx) -> dict[str, Any]:
+    """The 42 CFR 2.31 elements of a demo disclosure consent: the program discloses,
+    the right to revoke was explained, signed on paper or electronically (now and
+    then by a guardian)."""
+    out: dict[str, Any] = {
+        "discloser": f"{ORG_NAME}, {ctx.program.name}",
+        "revocation_explained": True,
+        "signed_by": Consent.SignedBy.PARTICIPANT,
+        "signature": Consent.Signature.PAPER
+        if crng.random() < 0.7
+        else Consent.Signature.ELECTRONIC,
+    }
+    if crng.random() < 0.04:
+        out["signed_by"] = Consent.SignedBy.REPRESENTATIVE
+        out["representative"] = f"{crng.choice(names.OTHER_WOMEN)} (guardian)"
+    return out
+
+
+def _disclosures_made(
+    crng: random.Random,
+    first: date,
+    last: date,
+    clock: _Clock,
+    peer_at: Any,
+) -> list[dict[str, Any]]:
+    """The disclosures made under a consent while it was in force (recipient, what
+    and why are the consent's): none, or a few, by phone, letter or record exchange,
+    each with the redisclosure notice."""
+    span = (last - first).days
+    if span < 2 or crng.random() < 0.35:
+        return []
+    out = []
+    for _ in range(crng.randint(1, 3)):
+        on = first + timedelta(days=crng.randint(1, span))
+        out.append(
+            {
+                "disclosed_on": on,
+                "method": _weighted(
+                    crng,
+                    [
+                        (Disclosure.Method.PHONE, 40),
+                        (Disclosure.Method.ELECTRONIC, 30),
+                        (Disclosure.Method.LETTER, 20),
+                        (Disclosure.Method.FAX, 10),
+                    ],
+                ),
+                "notice_included": True,
+                "recorded_by_id": peer_at(clock.at(on, 14)),
+                "created_at": min(clock.now, clock.at(on, 14)),
+            }
+        )
+    return out
 
 
 def _change_at(
@@ -1533,6 +1636,7 @@ def _write_chunk(
     enrolments: list[Enrolment] = []
     assignments: list[Assignment] = []
     consents: list[Consent] = []
+    disclosed: list[tuple[Consent, dict[str, Any]]] = []
     referrals: list[Referral] = []
     referral_refs: list[_Ref] = []
     encounter_rows: list[tuple[Any, ...]] = []
@@ -1564,7 +1668,11 @@ def _write_chunk(
                 )
             )
         for c in h.consents:
-            consents.append(Consent(external_id=_uuid(rng), participant=p, **c))
+            values = dict(c)
+            made = values.pop("_disclosures", [])
+            consent = Consent(external_id=_uuid(rng), participant=p, **values)
+            consents.append(consent)
+            disclosed.extend((consent, d) for d in made)
         for ref in h.referrals:
             last = ref.changes[-1]
             referrals.append(
@@ -1615,6 +1723,21 @@ def _write_chunk(
     writer.bulk(enrolments)
     writer.bulk(assignments)
     writer.bulk(consents)
+    # Disclosures made under those consents: whom, what and why are the consent's.
+    writer.bulk(
+        [
+            Disclosure(
+                external_id=uuid.uuid5(c.external_id, f"disclosure {i}"),
+                participant_id=c.participant_id,
+                consent=c,
+                recipient=c.recipient,
+                information=c.information,
+                purpose=c.purpose,
+                **d,
+            )
+            for i, (c, d) in enumerate(disclosed)
+        ]
+    )
     writer.bulk(referrals)
     change_rows: list[tuple[Any, ...]] = []
     episodes: list[TreatmentEpisode] = []

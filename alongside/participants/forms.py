@@ -13,9 +13,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
-from alongside.core.formtools import DateInput, ExternalIdChoiceField
+from alongside.core.formtools import DateInput, ExternalIdChoiceField, Fieldsets
 from alongside.core.models import Membership, Program, Site, User
-from alongside.participants.models import Consent, Enrolment, Gender, Substance
+from alongside.participants.models import (
+    Consent,
+    Disclosure,
+    Enrolment,
+    Gender,
+    Participant,
+    Substance,
+)
 from alongside.participants.policies import assignable_peers, peers_keeping_view
 from alongside.participants.selectors import CaseloadFilters
 
@@ -111,7 +118,21 @@ class _IdentityFields(forms.Form):
             field.choices = [*LANGUAGES, (current, current)]  # type: ignore[attr-defined]
 
 
-class ParticipantCreateForm(_IdentityFields):
+# The registration form's disclosure consent fields: "disclosure_" + the name
+# `consent_record` takes (errors it raises are shown next to the prefixed field).
+REGISTRATION_DISCLOSURE = (
+    "recipient",
+    "purpose",
+    "information",
+    "discloser",
+    "expires_on",
+    "expiry_event",
+    "revocation_explained",
+    "signature",
+)
+
+
+class ParticipantCreateForm(Fieldsets, _IdentityFields):
     program = ExternalIdChoiceField(label=_("Program"), queryset=Program.objects.none())
     site = SiteChoiceField(
         label=_("Site"), queryset=Site.objects.none(), required=False
@@ -123,11 +144,80 @@ class ParticipantCreateForm(_IdentityFields):
         required=False,
         help_text=_("Leave empty to assign later."),
     )
+    # Consent at registration, given on the start date.
+    participation_consent = forms.BooleanField(
+        label=_("They consent to take part in the program"),
+        required=False,
+        help_text=_(
+            "Ask now if you can. Without it some programs let you record only "
+            "contacts, or nothing, until it is on file."
+        ),
+    )
+    participation_signature = forms.ChoiceField(
+        label=_("Their consent to take part was"),
+        choices=[
+            ("", _("Given verbally, not signed")),
+            *Consent.Signature.choices,
+        ],
+        required=False,
+    )
+    disclosure_recipient = forms.CharField(
+        label=_("To whom (recipient)"), max_length=200, required=False
+    )
+    disclosure_purpose = forms.CharField(
+        label=_("Purpose"), max_length=300, required=False
+    )
+    disclosure_information = forms.CharField(
+        label=_("Information that may be disclosed"), max_length=300, required=False
+    )
+    disclosure_discloser = forms.CharField(
+        label=_("Who may disclose"), max_length=200, required=False
+    )
+    disclosure_expires_on = forms.DateField(
+        label=_("Expires on"), required=False, widget=DateInput()
+    )
+    disclosure_expiry_event = forms.CharField(
+        label=_("Or expires on an event"),
+        max_length=200,
+        required=False,
+        help_text=_("For instance “end of treatment”."),
+    )
+    disclosure_revocation_explained = forms.BooleanField(
+        label=_(
+            "Told of the right to revoke in writing, how, and that it does not undo "
+            "what was already disclosed"
+        ),
+        required=False,
+    )
+    disclosure_signature = forms.ChoiceField(
+        label=_("Signed by the participant"),
+        choices=[("", "—"), *Consent.Signature.choices],
+        required=False,
+        initial=Consent.Signature.PAPER,
+    )
+
+    fieldsets = (
+        (
+            _("Consent to take part"),
+            None,
+            ("participation_consent", "participation_signature"),
+        ),
+        (
+            _("A disclosure consent (optional)"),
+            _(
+                "If they also signed a consent to share their records with someone "
+                "(a clinic, a court, family). Leave empty if not; more can be added "
+                "on their page."
+            ),
+            tuple(f"disclosure_{name}" for name in REGISTRATION_DISCLOSURE),
+        ),
+    )
 
     def __init__(
         self, *args: Any, membership: Membership, can_assign: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["disclosure_discloser"].initial = membership.organisation.name
         self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
         self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
         self.fields["started_on"].initial = clock.request_today
@@ -136,26 +226,151 @@ class ParticipantCreateForm(_IdentityFields):
         else:
             del self.fields["assign_to"]
 
+    def consents(self) -> list[dict[str, Any]]:
+        """The consents given at registration, as `participant_create(consents=)`
+        takes them: to take part if ticked; a disclosure consent if it names a
+        recipient, a purpose or what may be disclosed."""
+        data = self.cleaned_data
+        out: list[dict[str, Any]] = []
+        if data.get("participation_consent"):
+            signature = data.get("participation_signature") or ""
+            out.append(
+                {
+                    "kind": Consent.Kind.PARTICIPATION,
+                    "given_on": data["started_on"],
+                    "signed_by": Consent.SignedBy.PARTICIPANT
+                    if signature
+                    else Consent.SignedBy.NOT_SIGNED,
+                    "signature": signature,
+                }
+            )
+        values = {
+            name: data.get(f"disclosure_{name}") for name in REGISTRATION_DISCLOSURE
+        }
+        if any(
+            str(values[n] or "").strip()
+            for n in ("recipient", "purpose", "information")
+        ):
+            out.append(
+                {
+                    "kind": Consent.Kind.DISCLOSURE,
+                    "given_on": data["started_on"],
+                    "signed_by": Consent.SignedBy.PARTICIPANT,
+                    **{k: (v if v is not None else "") for k, v in values.items()},
+                    "expires_on": values["expires_on"],
+                    "revocation_explained": bool(values["revocation_explained"]),
+                }
+            )
+        return out
+
+    def consent_error_field(self, name: str) -> str:
+        """Where a consent error from the service belongs on this form."""
+        if name == "given_on":
+            return "started_on"
+        return f"disclosure_{name}" if f"disclosure_{name}" in self.fields else name
+
 
 class ParticipantEditForm(_IdentityFields):
     pass
 
 
-class ConsentForm(forms.Form):
+PART2_HELP = _(
+    "What 42 CFR 2.31 asks of a written consent to disclose substance use records: "
+    "needed for a disclosure consent."
+)
+
+
+class ConsentForm(Fieldsets, forms.Form):
+    """A consent to take part, or a Part 2 disclosure consent with its elements
+    (`services.check_consent_elements` says which are required)."""
+
     kind = forms.ChoiceField(label=_("Kind of consent"), choices=Consent.Kind.choices)
     given_on = forms.DateField(label=_("Given on"), widget=DateInput())
     expires_on = forms.DateField(
         label=_("Expires on"), required=False, widget=DateInput()
     )
-    recipient = forms.CharField(
-        label=_("Recipient"),
+    expiry_event = forms.CharField(
+        label=_("Or expires on an event"),
         max_length=200,
         required=False,
-        help_text=_("For a disclosure: the named person or organisation."),
+        help_text=_(
+            "Instead of a date, for a disclosure: for instance “end of treatment”, "
+            "or “none” for a consent for treatment, payment and health care "
+            "operations."
+        ),
+    )
+    signed_by = forms.ChoiceField(
+        label=_("Signed by"),
+        choices=Consent.SignedBy.choices,
+        initial=Consent.SignedBy.PARTICIPANT,
+    )
+    representative = forms.CharField(
+        label=_("Representative's name and authority"),
+        max_length=200,
+        required=False,
+        help_text=_("If a representative signed: for instance “Ana Roe, guardian”."),
+    )
+    signature = forms.ChoiceField(
+        label=_("Signature"),
+        choices=[("", "—"), *Consent.Signature.choices],
+        required=False,
+        initial=Consent.Signature.PAPER,
+    )
+    recipient = forms.CharField(
+        label=_("To whom (recipient)"),
+        max_length=200,
+        required=False,
+        help_text=_("The named person or organisation, or a class of them for TPO."),
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=300, required=False)
     information = forms.CharField(
-        label=_("Information that may be disclosed"), max_length=300, required=False
+        label=_("Information that may be disclosed"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "How much and what kind, for instance “attendance and medication dose”."
+        ),
+    )
+    discloser = forms.CharField(
+        label=_("Who may disclose"),
+        max_length=200,
+        required=False,
+        help_text=_("The program or organisation named as disclosing."),
+    )
+    tpo = forms.BooleanField(
+        label=_("A single consent for treatment, payment and health care operations"),
+        required=False,
+    )
+    tpo_statements_given = forms.BooleanField(
+        label=_(
+            "Told that records may be redisclosed under HIPAA, and what refusing "
+            "to sign means"
+        ),
+        required=False,
+    )
+    revocation_explained = forms.BooleanField(
+        label=_(
+            "Told of the right to revoke in writing, how, and that it does not undo "
+            "what was already disclosed"
+        ),
+        required=False,
+    )
+
+    fieldsets = (
+        (
+            _("Disclosure consent (42 CFR part 2)"),
+            PART2_HELP,
+            (
+                "recipient",
+                "purpose",
+                "information",
+                "discloser",
+                "expiry_event",
+                "tpo",
+                "tpo_statements_given",
+                "revocation_explained",
+            ),
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -166,6 +381,13 @@ class ConsentForm(forms.Form):
 
 class ConsentRevokeForm(forms.Form):
     revoked_on = forms.DateField(label=_("Revoked on"), widget=DateInput())
+    confirm = forms.BooleanField(
+        label=_(
+            "Revoke this consent. Nothing may be disclosed or done under it from "
+            "that day; what was done before stays on the record."
+        ),
+        error_messages={"required": _("Tick the box to confirm the revocation.")},
+    )
 
     def __init__(
         self, *args: Any, consent: Consent | None = None, **kwargs: Any
@@ -174,6 +396,101 @@ class ConsentRevokeForm(forms.Form):
         kwargs.setdefault("auto_id", f"revoke-{suffix}-%s")
         super().__init__(*args, **kwargs)
         self.fields["revoked_on"].initial = clock.request_today
+
+
+class DisclosureForm(forms.Form):
+    """Account for a disclosure made (`services.disclosure_record`)."""
+
+    basis = forms.ChoiceField(
+        label=_("Basis"),
+        choices=Disclosure.Basis.choices,
+        initial=Disclosure.Basis.CONSENT,
+    )
+    consent = ExternalIdChoiceField(
+        label=_("Under the consent"),
+        queryset=Consent.objects.none(),
+        required=False,
+        empty_label="—",
+    )
+    disclosed_on = forms.DateField(label=_("Disclosed on"), widget=DateInput())
+    method = forms.ChoiceField(label=_("How"), choices=Disclosure.Method.choices)
+    recipient = forms.CharField(
+        label=_("To whom"),
+        max_length=300,
+        required=False,
+        help_text=_("Leave empty to use the consent's recipient."),
+    )
+    information = forms.CharField(
+        label=_("What was disclosed"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Leave empty to use what the consent allows."),
+    )
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        max_length=1000,
+        required=False,
+        help_text=_("In a medical emergency: the nature of the emergency."),
+    )
+    notice_included = forms.BooleanField(
+        label=_("The redisclosure notice and a copy of the consent went with it"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "disclosure-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["disclosed_on"].initial = clock.request_today
+        field = self.fields["consent"]
+        field.queryset = Consent.objects.filter(  # type: ignore[attr-defined]
+            participant=participant, kind=Consent.Kind.DISCLOSURE
+        ).order_by("-given_on", "-id")
+        field.label_from_instance = _consent_label  # type: ignore[attr-defined]
+
+
+class DisclosurePeriodForm(forms.Form):
+    """The period of an accounting of disclosures: by default the three years before
+    today that 42 CFR 2.25 gives a participant the right to (HIPAA's accounting,
+    45 CFR 164.528, reaches back six)."""
+
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "period-%s")
+        super().__init__(*args, **kwargs)
+        self.today = clock.today(participant.organisation)
+        self.fields["since"].initial = self.default_since()
+        self.fields["until"].initial = self.today
+
+    def default_since(self) -> dt.date:
+        try:
+            return self.today.replace(year=self.today.year - 3)
+        except ValueError:  # 29 February
+            return self.today.replace(year=self.today.year - 3, day=28)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end of the period is before its start."))
+        return data
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The period asked for; the default where a date is missing or wrong."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return (
+            data.get("since") or self.default_since(),
+            data.get("until") or self.today,
+        )
+
+
+def _consent_label(consent: Consent) -> str:
+    return _("To %(recipient)s, given %(day)s") % {
+        "recipient": consent.recipient,
+        "day": consent.given_on.isoformat(),
+    }
 
 
 class EnrolmentForm(forms.Form):
@@ -196,6 +513,13 @@ class DischargeForm(forms.Form):
     discharge_reason = forms.ChoiceField(
         label=_("Discharge reason"),
         choices=[("", "—"), *Enrolment.DischargeReason.choices],
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Discharge them from this program. They leave its active caseload; "
+            "their record stays."
+        ),
+        error_messages={"required": _("Tick the box to confirm the discharge.")},
     )
 
     def __init__(
@@ -259,13 +583,44 @@ def initial_from(row: Any, names: Iterable[str]) -> dict[str, Any]:
 class ConsentAmendForm(CorrectionReason, ConsentForm):
     def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "amend-%s")
-        fields = ["given_on", "expires_on"]
+        fields = ["given_on", "expires_on", "signed_by", "representative", "signature"]
         if consent.kind == Consent.Kind.DISCLOSURE:
-            fields += ["recipient", "purpose", "information"]
+            fields += [
+                "expiry_event",
+                "recipient",
+                "purpose",
+                "information",
+                "discloser",
+                "tpo",
+                "tpo_statements_given",
+                "revocation_explained",
+            ]
         kwargs["initial"] = initial_from(consent, fields)
         super().__init__(*args, **kwargs)
         for name in [n for n in self.fields if n not in (*fields, "reason")]:
             del self.fields[name]
+
+
+class DisclosureAmendForm(CorrectionReason):
+    disclosed_on = forms.DateField(label=_("Disclosed on"), widget=DateInput())
+    method = forms.ChoiceField(label=_("How"), choices=Disclosure.Method.choices)
+    recipient = forms.CharField(label=_("To whom"), max_length=300)
+    information = forms.CharField(
+        label=_("What was disclosed"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    purpose = forms.CharField(label=_("Purpose"), max_length=1000)
+
+    field_order = ["disclosed_on", "method", "recipient", "information", "purpose"]
+
+    def __init__(self, *args: Any, disclosure: Disclosure, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        kwargs["initial"] = initial_from(
+            disclosure,
+            ("disclosed_on", "method", "recipient", "information", "purpose"),
+        )
+        super().__init__(*args, **kwargs)
 
 
 class EnrolmentAmendForm(CorrectionReason):

@@ -259,6 +259,49 @@ class Consent(Correctable, ExternalIdModel):
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
+    # The elements 42 CFR 2.31 (2024 rule) asks of a written disclosure consent, beside
+    # recipient, purpose, information and the date signed (given_on). Who signed and
+    # how apply to a participation consent too.
+    class SignedBy(models.TextChoices):
+        PARTICIPANT = "participant", _("The participant")
+        REPRESENTATIVE = "representative", _("An authorised representative")
+        NOT_SIGNED = "not_signed", _("Not signed (given verbally)")
+
+    class Signature(models.TextChoices):
+        PAPER = "paper", _("On a paper form, kept on file")
+        ELECTRONIC = "electronic", _("Electronically")
+
+    discloser = models.CharField(
+        _("who may disclose"), max_length=200, blank=True
+    )  # a program or organisation, "Harbor ED Recovery Coaching"
+    tpo = models.BooleanField(
+        _("single consent for treatment, payment and health care operations"),
+        default=False,
+    )
+    tpo_statements_given = models.BooleanField(
+        _("told of redisclosure under HIPAA and of the consequences of refusing"),
+        default=False,
+    )
+    expiry_event = models.CharField(
+        _("expires on an event"), max_length=200, blank=True
+    )  # "end of treatment", "none" (TPO), instead of a date
+    revocation_explained = models.BooleanField(
+        _("told of the right to revoke, how, and its limits"), default=False
+    )
+    signed_by = models.CharField(
+        _("signed by"),
+        max_length=16,
+        choices=SignedBy.choices,
+        default=SignedBy.PARTICIPANT,
+    )
+    # A representative is a named third party: encrypted, masked in the audit log.
+    representative = EncryptedTextField(
+        _("representative's name and authority"), blank=True
+    )
+    signature = models.CharField(
+        _("signature"), max_length=16, choices=Signature.choices, blank=True
+    )
+
     class Meta:
         ordering = ["-given_on", "-id"]
 
@@ -266,10 +309,72 @@ class Consent(Correctable, ExternalIdModel):
         return f"{self.get_kind_display()} ({self.participant})"
 
     def is_active(self, on: object | None = None) -> bool:
+        """In force on `on` (the organisation's today by default): given by then,
+        not revoked by then, not expired."""
         today = clock.today(self.participant.organisation) if on is None else on
+        if self.voided_at is not None or self.given_on > today:  # type: ignore[operator]
+            return False
         if self.revoked_on is not None and self.revoked_on <= today:  # type: ignore[operator]
             return False
         return self.expires_on is None or self.expires_on >= today  # type: ignore[operator]
+
+
+class Disclosure(Correctable, ExternalIdModel):
+    """One disclosure of a participant's records, made (to whom, what, when, why, and
+    on which consent): the ledger behind the accounting of disclosures (42 CFR 2.25,
+    45 CFR 164.528) and the participant's list of disclosures."""
+
+    class Basis(models.TextChoices):
+        CONSENT = "consent", _("The participant's written consent")
+        MEDICAL_EMERGENCY = (
+            "medical_emergency",
+            _("A bona fide medical emergency (42 CFR 2.51)"),
+        )
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("By phone")
+        LETTER = "letter", _("By letter")
+        EMAIL = "email", _("By secure e-mail")
+        FAX = "fax", _("By fax")
+        IN_PERSON = "in_person", _("In person")
+        ELECTRONIC = "electronic", _("Electronic record exchange")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    basis = models.CharField(
+        _("basis"), max_length=20, choices=Basis.choices, default=Basis.CONSENT
+    )
+    consent = models.ForeignKey(
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+        verbose_name=_("consent"),
+    )
+    disclosed_on = models.DateField(_("disclosed on"))
+    # Whom, what and why can name people: encrypted, masked in the audit log.
+    recipient = EncryptedTextField(_("recipient"))
+    information = EncryptedTextField(_("information disclosed"))
+    purpose = EncryptedTextField(_("purpose"))
+    method = models.CharField(_("how"), max_length=16, choices=Method.choices)
+    # 42 CFR 2.32: the notice and a copy (or explanation) of the consent went with it.
+    notice_included = models.BooleanField(
+        _("redisclosure notice and consent sent with it"), default=False
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-disclosed_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["participant", "-disclosed_on"], name="disclosure_part_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_basis_display()} ({self.participant})"
 
 
 class Enrolment(Correctable, ExternalIdModel):

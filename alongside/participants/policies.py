@@ -34,6 +34,8 @@ ACTION_PERMS = {
     "change": "participant.change",
     "record": "care.record",
     "assign": "care.assign",
+    # Pages that are mostly third parties' names (the accounting of disclosures).
+    "view_identifying": "participant.view_identifying",
 }
 
 

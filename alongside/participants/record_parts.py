@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from alongside.core import clock
 from alongside.participants import services
 from alongside.participants.corrections import kind_of, register_correction_kind
 from alongside.participants.forms import (
@@ -16,10 +17,12 @@ from alongside.participants.forms import (
     ConsentForm,
     ConsentRevokeForm,
     DischargeForm,
+    DisclosureAmendForm,
+    DisclosureForm,
     EnrolmentAmendForm,
     EnrolmentForm,
 )
-from alongside.participants.models import Consent, Enrolment
+from alongside.participants.models import Consent, Disclosure, Enrolment
 from alongside.participants.record import (
     Panel,
     PanelRequest,
@@ -55,16 +58,38 @@ def enrolments_panel(req: PanelRequest) -> dict[str, Any]:
     return ctx
 
 
+# The consent panel lists the latest disclosures; the accounting page has them all.
+PANEL_DISCLOSURES = 5
+
+
 def consent_panel(req: PanelRequest) -> dict[str, Any]:
     consents = req.record.consents
+    today = clock.today(req.participant.organisation)
+    for c in consents:
+        c.in_force = c.is_active(on=today)  # type: ignore[attr-defined]
     ctx: dict[str, Any] = {"consents": consents}
+    if req.identifying:
+        rows = list(
+            Disclosure.objects.filter(participant=req.participant)
+            .select_related("consent")
+            .order_by("-disclosed_on", "-id")[: PANEL_DISCLOSURES + 1]
+        )
+        ctx["disclosures"] = rows[:PANEL_DISCLOSURES]
+        ctx["more_disclosures"] = len(rows) > PANEL_DISCLOSURES
     if req.can_record:
         for c in consents:
             if c.revoked_on is None:
                 c.form = req.item_form(  # type: ignore[attr-defined]
                     "c", c, partial(ConsentRevokeForm, consent=c)
                 )
-        ctx["consent_form"] = req.form("consent", ConsentForm)
+        organisation = req.membership.organisation
+        ctx["consent_form"] = req.form(
+            "consent", lambda: ConsentForm(initial={"discloser": organisation.name})
+        )
+        if req.identifying:
+            ctx["disclosure_form"] = req.form(
+                "disclosure", lambda: DisclosureForm(participant=req.participant)
+            )
     return ctx
 
 
@@ -91,6 +116,17 @@ def register() -> None:
             void=services.consent_void,
             record_arg="consent",
             summary="participants/corrections/consent.html",
+        ),
+        kind_of(
+            kind="disclosure",
+            model=Disclosure,
+            label=_("disclosure"),
+            panel="consent",
+            form=DisclosureAmendForm,
+            amend=services.disclosure_amend,
+            void=services.disclosure_void,
+            record_arg="disclosure",
+            summary="participants/corrections/disclosure.html",
         ),
     ):
         register_correction_kind(correctable)
@@ -136,6 +172,20 @@ def register() -> None:
                 else "consent",
             )
         )
+    # A disclosure made names a third party: on the timeline only for roles that see
+    # identifying details (the template checks `identifying`).
+    register_timeline_source(
+        TimelineSource(
+            kind="disclosure",
+            rows=lambda p: Disclosure.all_objects.filter(participant=p).order_by(
+                "-disclosed_on", "-created_at", "-id"
+            ),
+            when="disclosed_on",
+            stamp="created_at",
+            template="participants/timeline/disclosure.html",
+            correct="disclosure",
+        )
+    )
     register_panel(
         Panel(
             key="enrolments",

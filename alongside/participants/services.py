@@ -18,6 +18,7 @@ from alongside.core.services import (
     close_period,
     field_error,
     normalise_phone,
+    require_length,
     require_not_future,
     require_order,
     require_plausible_birth_date,
@@ -29,6 +30,7 @@ from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Assignment,
     Consent,
+    Disclosure,
     Enrolment,
     Participant,
     Substance,
@@ -80,11 +82,15 @@ def participant_create(
     preferred_language: str = "en",
     primary_substances: Sequence[str] = (),
     assign_to: User | None = None,
+    consents: Sequence[dict[str, Any]] = (),
 ) -> Participant:
     """Register a participant, enrol them in `program` and assign their peer worker.
 
     A peer worker who registers someone becomes their peer unless `assign_to` says
-    otherwise.
+    otherwise. `consents` are recorded with it, in the same transaction: each a dict
+    of `consent_record`'s arguments (its `kind`, `given_on`, …), so a consent to take
+    part, and any disclosure consent, given at registration are on file from the
+    first day; a consent that lacks an element refuses the whole registration.
     """
     if not given_name.strip():
         raise field_error("given_name", _("Enter the name the person uses."))
@@ -129,6 +135,8 @@ def participant_create(
     peer = assign_to or (actor.user if actor.role == "peer_worker" else None)
     if peer is not None:
         assignment_create(actor=actor, participant=participant, peer=peer)
+    for values in consents:
+        consent_record(actor=actor, participant=participant, **values)
     return participant
 
 
@@ -181,8 +189,78 @@ def participant_update(
 
 
 # A consent's free text can name a person: never in the audit log in clear.
-CONSENT_FREE_TEXT = ("recipient", "purpose", "information")
+CONSENT_FREE_TEXT = ("recipient", "purpose", "information", "representative")
+CONSENT_AUDITED = (
+    "kind",
+    "recipient",
+    "purpose",
+    "information",
+    "given_on",
+    "expires_on",
+    "discloser",
+    "tpo",
+    "tpo_statements_given",
+    "expiry_event",
+    "revocation_explained",
+    "signed_by",
+    "representative",
+    "signature",
+)
 HANDOVER_NOTE_MAX = 2000
+
+
+def check_consent_elements(values: dict[str, Any]) -> None:
+    """The elements a consent must carry (42 CFR 2.31, 2024 rule, for a disclosure):
+    whom to, what, why, who discloses, an expiry date or event, the right to revoke
+    explained, a written signature (the participant's or a named representative's),
+    and for a single consent for treatment, payment and health care operations the
+    two statements about redisclosure and refusing. Errors name the field."""
+    signed_by = values.get("signed_by") or Consent.SignedBy.PARTICIPANT
+    if signed_by not in Consent.SignedBy.values:
+        raise field_error("signed_by", _("Choose who signed."))
+    signature = values.get("signature") or ""
+    if signature and signature not in Consent.Signature.values:
+        raise field_error("signature", _("Choose how it was signed."))
+    if (
+        signed_by == Consent.SignedBy.REPRESENTATIVE
+        and not str(values.get("representative") or "").strip()
+    ):
+        raise field_error(
+            "representative",
+            _("Name the representative and their authority (parent, guardian…)."),
+        )
+    if values.get("kind") != Consent.Kind.DISCLOSURE:
+        return
+    for name in ("recipient", "purpose", "information", "discloser"):
+        if not str(values.get(name) or "").strip():
+            raise field_error(name, _("A disclosure consent must state this."))
+    if (
+        values.get("expires_on") is None
+        and not str(values.get("expiry_event") or "").strip()
+    ):
+        raise field_error(
+            "expires_on",
+            _("Give the date it expires, or the event on which it does."),
+        )
+    if not values.get("revocation_explained"):
+        raise field_error(
+            "revocation_explained",
+            _("The participant must be told of their right to revoke, and how."),
+        )
+    if signed_by == Consent.SignedBy.NOT_SIGNED or not signature:
+        raise field_error(
+            "signature",
+            _("A disclosure consent must be signed, on paper or electronically."),
+        )
+    if values.get("tpo") and not values.get("tpo_statements_given"):
+        raise field_error(
+            "tpo_statements_given",
+            _(
+                "A consent for treatment, payment and health care operations must "
+                "tell the participant that records may be redisclosed under HIPAA, "
+                "and what refusing to sign means."
+            ),
+        )
 
 
 @transaction.atomic
@@ -196,45 +274,59 @@ def consent_record(
     recipient: str = "",
     purpose: str = "",
     information: str = "",
+    discloser: str = "",
+    tpo: bool = False,
+    tpo_statements_given: bool = False,
+    expiry_event: str = "",
+    revocation_explained: bool = False,
+    signed_by: str = Consent.SignedBy.PARTICIPANT,
+    representative: str = "",
+    signature: str = "",
 ) -> Consent:
     """Record a participation consent or a Part 2 disclosure consent.
 
-    A disclosure consent must name the recipient, the purpose and what may be disclosed
-    (42 CFR 2.31).
+    A disclosure consent must carry the elements of 42 CFR 2.31
+    (`check_consent_elements`).
     """
     if kind not in Consent.Kind.values:
         raise field_error("kind", _("Choose a kind of consent."))
     require_not_future("given_on", given_on, actor.organisation)
     require_recent("given_on", given_on, actor.organisation)
     require_order("given_on", given_on, "expires_on", expires_on, _("Given on"))
-    if kind == Consent.Kind.DISCLOSURE:
-        for name, value in (
-            ("recipient", recipient),
-            ("purpose", purpose),
-            ("information", information),
-        ):
-            if not value.strip():
-                raise field_error(name, _("A disclosure consent must state this."))
+    values: dict[str, Any] = {
+        "kind": kind,
+        "expires_on": expires_on,
+        "recipient": recipient.strip(),
+        "purpose": purpose.strip(),
+        "information": information.strip(),
+        "discloser": discloser.strip(),
+        "tpo": bool(tpo) and kind == Consent.Kind.DISCLOSURE,
+        "tpo_statements_given": bool(tpo_statements_given),
+        "expiry_event": expiry_event.strip(),
+        "revocation_explained": bool(revocation_explained),
+        "signed_by": signed_by or Consent.SignedBy.PARTICIPANT,
+        "representative": representative.strip(),
+        "signature": signature or "",
+    }
+    check_consent_elements(values)
+    if values["signed_by"] == Consent.SignedBy.NOT_SIGNED:
+        values["signature"] = ""
+    if values["signed_by"] != Consent.SignedBy.REPRESENTATIVE:
+        values["representative"] = ""
+    for name, limit in (("discloser", 200), ("expiry_event", 200)):
+        require_length(name, values[name], limit)
     consent = Consent.objects.create(
         participant=participant,
-        kind=kind,
-        recipient=recipient.strip(),
-        purpose=purpose.strip(),
-        information=information.strip(),
         given_on=given_on,
-        expires_on=expires_on,
         recorded_by=actor.user,
+        **values,
     )
     audit.record_by(
         actor,
         action=AuditEvent.Action.CREATE,
         target=consent,
         participant_id=participant.external_id,
-        changes=audit.snapshot(
-            consent,
-            ("kind", "recipient", "purpose", "information", "given_on", "expires_on"),
-            masked=CONSENT_FREE_TEXT,
-        ),
+        changes=audit.snapshot(consent, CONSENT_AUDITED, masked=CONSENT_FREE_TEXT),
     )
     return consent
 
@@ -414,7 +506,21 @@ def rebuild_name_index(batch: int = 2000) -> int:
 # corrections keeps the history, moves the counters and writes the audit).
 
 ENROLMENT_FIELDS = ("started_on", "site", "ended_on", "discharge_reason")
-CONSENT_FIELDS = ("given_on", "expires_on", "recipient", "purpose", "information")
+CONSENT_FIELDS = (
+    "given_on",
+    "expires_on",
+    "recipient",
+    "purpose",
+    "information",
+    "discloser",
+    "tpo",
+    "tpo_statements_given",
+    "expiry_event",
+    "revocation_explained",
+    "signed_by",
+    "representative",
+    "signature",
+)
 
 
 def _only(changes: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
@@ -477,7 +583,7 @@ def consent_amend(
     """Correct a consent's dates or, for a disclosure, whom, why and what
     (`CONSENT_FIELDS`), with a reason. Revoking is `consent_revoke`."""
     changes = _only(changes, CONSENT_FIELDS)
-    for name in CONSENT_FREE_TEXT:
+    for name in (*CONSENT_FREE_TEXT, "discloser", "expiry_event"):
         if name in changes:
             changes[name] = (changes[name] or "").strip()
 
@@ -485,10 +591,9 @@ def consent_amend(
         require_not_future("given_on", c.given_on, actor.organisation)
         require_order("given_on", c.given_on, "expires_on", c.expires_on)
         require_order("given_on", c.given_on, "revoked_on", c.revoked_on)
-        if c.kind == Consent.Kind.DISCLOSURE:
-            for name in CONSENT_FREE_TEXT:
-                if not getattr(c, name).strip():
-                    raise field_error(name, _("A disclosure consent must state this."))
+        # An amended disclosure consent must carry every element, even one recorded
+        # before they were asked for.
+        check_consent_elements({name: getattr(c, name) for name in CONSENT_AUDITED})
 
     return corrections.amend(
         actor=actor,
@@ -505,3 +610,146 @@ def consent_void(*, actor: Membership, consent: Consent, reason: str) -> Consent
     """Void a consent recorded in error (one that was withdrawn is revoked, not
     voided: `consent_revoke`)."""
     return corrections.void(actor=actor, record=consent, reason=reason)
+
+
+# -- Disclosures (the accounting of disclosures, 42 CFR 2.25 / 45 CFR 164.528) ------
+
+DISCLOSURE_FREE_TEXT = ("recipient", "information", "purpose")
+DISCLOSURE_FIELDS = ("disclosed_on", "recipient", "information", "purpose", "method")
+
+
+def _check_disclosure(d: Disclosure, organisation: Any) -> None:
+    """The rules every disclosure row keeps, on recording and on amendment."""
+    require_not_future("disclosed_on", d.disclosed_on, organisation)
+    require_recent("disclosed_on", d.disclosed_on, organisation)
+    if d.method not in Disclosure.Method.values:
+        raise field_error("method", _("Choose how it was disclosed."))
+    if d.basis == Disclosure.Basis.CONSENT:
+        consent = d.consent
+        if (
+            consent is None
+            or consent.participant_id != d.participant_id
+            or consent.kind != Consent.Kind.DISCLOSURE
+        ):
+            raise field_error(
+                "consent", _("Choose one of this participant's disclosure consents.")
+            )
+        if not consent.is_active(on=d.disclosed_on):
+            raise field_error(
+                "consent",
+                _(
+                    "This consent was not in force on %(day)s (not yet given, "
+                    "revoked, expired or voided): the disclosure is not allowed "
+                    "under it."
+                )
+                % {"day": d.disclosed_on.isoformat()},
+            )
+    for name, limit in (("recipient", 300), ("information", 1000), ("purpose", 1000)):
+        if not str(getattr(d, name) or "").strip():
+            raise field_error(name, _("Every disclosure must state this."))
+        require_length(name, getattr(d, name), limit)
+
+
+@transaction.atomic
+def disclosure_record(
+    *,
+    actor: Membership,
+    participant: Participant,
+    method: str,
+    basis: str = Disclosure.Basis.CONSENT,
+    consent: Consent | None = None,
+    disclosed_on: dt.date | None = None,
+    recipient: str = "",
+    information: str = "",
+    purpose: str = "",
+    notice_included: bool = False,
+) -> Disclosure:
+    """Account for a disclosure made: to whom, what, when, why and on which consent.
+
+    Under a consent (`basis="consent"`) the consent must be the participant's
+    disclosure consent in force on the day; recipient, information and purpose default
+    to the consent's, and the redisclosure notice with a copy of the consent must have
+    gone with it (42 CFR 2.32: `notice_included`). In a medical emergency (42 CFR
+    2.51) there is no consent: the recipient (who and where), the nature of the
+    emergency (`purpose`) and what was disclosed are required. Audited as `disclose`.
+    """
+    if basis not in Disclosure.Basis.values:
+        raise field_error("basis", _("Choose the basis of the disclosure."))
+    if basis == Disclosure.Basis.CONSENT:
+        if consent is None:
+            raise field_error(
+                "consent", _("Choose one of this participant's disclosure consents.")
+            )
+        recipient = recipient.strip() or consent.recipient
+        purpose = purpose.strip() or consent.purpose
+        information = information.strip() or consent.information
+        if not notice_included:
+            raise field_error(
+                "notice_included",
+                _(
+                    "Each disclosure made with consent must carry the redisclosure "
+                    "notice and a copy of the consent (42 CFR 2.32): send them, "
+                    "then tick the box."
+                ),
+            )
+    else:
+        consent = None
+    disclosure = Disclosure(
+        participant=participant,
+        basis=basis,
+        consent=consent,
+        disclosed_on=disclosed_on or clock.today(actor.organisation),
+        recipient=recipient.strip(),
+        information=information.strip(),
+        purpose=purpose.strip(),
+        method=method,
+        notice_included=bool(notice_included) and basis == Disclosure.Basis.CONSENT,
+        recorded_by=actor.user,
+    )
+    _check_disclosure(disclosure, actor.organisation)
+    disclosure.save()
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.DISCLOSE,
+        target=disclosure,
+        participant_id=participant.external_id,
+        changes={
+            **audit.snapshot(
+                disclosure,
+                ("basis", "disclosed_on", *DISCLOSURE_FREE_TEXT, "method"),
+                masked=DISCLOSURE_FREE_TEXT,
+            ),
+            "consent": str(consent.external_id) if consent else None,
+            "notice_included": disclosure.notice_included,
+        },
+    )
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_amend(
+    *, actor: Membership, disclosure: Disclosure, reason: str, **changes: Any
+) -> Disclosure:
+    """Correct a disclosure's date, recipient, content, purpose or method, with a
+    reason; the consent it was made under must still have been in force that day."""
+    changes = _only(changes, DISCLOSURE_FIELDS)
+    for name in DISCLOSURE_FREE_TEXT:
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    return corrections.amend(
+        actor=actor,
+        record=disclosure,
+        reason=reason,
+        changes=changes,
+        masked=DISCLOSURE_FREE_TEXT,
+        check=lambda d: _check_disclosure(d, actor.organisation),
+    )
+
+
+@transaction.atomic
+def disclosure_void(
+    *, actor: Membership, disclosure: Disclosure, reason: str
+) -> Disclosure:
+    """Void a disclosure recorded in error (for the wrong participant, say): it leaves
+    the accounting, and stays on the timeline as voided."""
+    return corrections.void(actor=actor, record=disclosure, reason=reason)

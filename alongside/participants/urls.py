@@ -18,6 +18,21 @@ urlpatterns = [
         views.consent_revoke,
         name="consent-revoke",
     ),
+    path(
+        "<uuid:pid>/consents/<uuid:cid>/notice/",
+        views.consent_notice,
+        name="consent-notice",
+    ),
+    path(
+        "<uuid:pid>/disclosures/",
+        views.disclosure_accounting,
+        name="disclosures",
+    ),
+    path(
+        "<uuid:pid>/disclosures/new/",
+        views.disclosure_create,
+        name="disclosure-create",
+    ),
     path("<uuid:pid>/enrolments/new/", views.enrolment_create, name="enrolment-create"),
     path(
         "<uuid:pid>/records/<slug:kind>/<uuid:rid>/",

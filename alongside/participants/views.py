@@ -25,6 +25,7 @@ from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
+from alongside.participants import consent as consent_rules
 from alongside.participants import corrections, record, selectors, services
 from alongside.participants.duplicates import describe as describe_duplicates
 from alongside.participants.duplicates import possible_duplicates
@@ -33,12 +34,20 @@ from alongside.participants.forms import (
     ConsentForm,
     ConsentRevokeForm,
     DischargeForm,
+    DisclosureForm,
+    DisclosurePeriodForm,
     EnrolmentForm,
     ParticipantCreateForm,
     ParticipantEditForm,
     VoidForm,
 )
-from alongside.participants.models import Consent, Enrolment, Participant, Substance
+from alongside.participants.models import (
+    Consent,
+    Disclosure,
+    Enrolment,
+    Participant,
+    Substance,
+)
 from alongside.participants.policies import (
     can_view_identifying,
     participant_get_for_user,
@@ -196,6 +205,12 @@ def participant_context(
         "timeline": selectors.participant_timeline(
             participant, page=page, per_page=TIMELINE_PAGE_SIZE
         ),
+        "consent_warning": consent_rules.consent_warning(
+            [e.program for e in record_facts.open_enrolments],
+            has_consent=record_facts.participation_consent is not None,
+        )
+        if can_record
+        else None,
     }
     ctx["panels"] = record.render_panels(
         record.PanelRequest(
@@ -336,8 +351,16 @@ def participant_create(request: MemberRequest) -> HttpResponse:
                 preferred_language=data["preferred_language"],
                 primary_substances=data["primary_substances"],
                 assign_to=data.get("assign_to"),
+                consents=form.consents(),
             )
         except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                exc = ValidationError(
+                    {
+                        form.consent_error_field(name): errors
+                        for name, errors in exc.error_dict.items()
+                    }
+                )
             apply_service_error(form, exc)
         else:
             messages.success(
@@ -475,6 +498,84 @@ def consent_revoke(request: MemberRequest, pid: str, cid: str) -> HttpResponse:
         ),
         success=_("Consent revoked."),
         section="consent",
+    )
+
+
+@member_required("care.record")
+@require_POST
+def disclosure_create(request: MemberRequest, pid: str) -> HttpResponse:
+    """Account for a disclosure made (`services.disclosure_record`)."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "record")
+    form = DisclosureForm(request.POST, participant=participant)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="disclosure",
+        write=lambda data: services.disclosure_record(
+            actor=m, participant=participant, **data
+        ),
+        success=_("Disclosure recorded in the accounting of disclosures."),
+        section="consent",
+    )
+
+
+@member_required("participant.view")
+def disclosure_accounting(request: MemberRequest, pid: str) -> HttpResponse:
+    """The accounting of disclosures (42 CFR 2.25, 45 CFR 164.528): every disclosure
+    made of this participant's records in a period, to whom, what, when and why, to
+    give the participant on request. Names third parties, so only for roles that see
+    identifying details; a blind role gets 404."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "view_identifying")
+    form = DisclosurePeriodForm(request.GET or None, participant=participant)
+    since, until = form.period()
+    disclosures = list(
+        Disclosure.objects.filter(
+            participant=participant,
+            disclosed_on__gte=since,
+            disclosed_on__lte=until,
+        )
+        .select_related("consent", "recorded_by")
+        .order_by("-disclosed_on", "-id")
+    )
+    return render(
+        request,
+        "participants/disclosures.html",
+        {
+            "nav": "caseload",
+            "participant": participant,
+            "form": form,
+            "since": since,
+            "until": until,
+            "disclosures": disclosures,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required("participant.view")
+def consent_notice(request: MemberRequest, pid: str, cid: str) -> HttpResponse:
+    """A printable page to send with a disclosure made under this consent: the
+    redisclosure notice (42 CFR 2.32) and a copy of the consent's elements."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "view_identifying")
+    consent = selectors.child_get_for_user(
+        Consent.objects.filter(participant=participant, kind=Consent.Kind.DISCLOSURE),
+        m,
+        cid,
+        "view_identifying",
+    )
+    return render(
+        request,
+        "participants/consent_notice.html",
+        {
+            "nav": "caseload",
+            "participant": participant,
+            "consent": consent,
+            "notice": consent_rules.REDISCLOSURE_NOTICE,
+        },
     )
 
 

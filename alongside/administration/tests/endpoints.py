@@ -106,6 +106,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "name": "Housing First",
             "contact_due_days": "7",
             "review_after_days": "90",
+            "recording_without_consent": "contacts",
         },
         invalid=lambda w: {"name": "Navigation"},  # taken
         invalid_persona="ada",

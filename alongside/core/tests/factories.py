@@ -9,8 +9,19 @@ import factory
 from alongside.core import clock
 from alongside.core.crypto import blind_index
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
-from alongside.participants.models import Consent, Enrolment, Participant
+from alongside.participants.models import Consent, Disclosure, Enrolment, Participant
 from alongside.testing import current_case
+
+# The elements of 42 CFR 2.31 a disclosure consent carries beside whom to, why and what
+# (participants.services.check_consent_elements): for services, and as form data.
+PART2_ELEMENTS = {
+    "discloser": "Harbor ED Recovery Coaching",
+    "expiry_event": "End of treatment",
+    "revocation_explained": True,
+    "signed_by": "participant",
+    "signature": "paper",
+}
+PART2_FORM = {**PART2_ELEMENTS, "revocation_explained": "on"}
 
 
 def days_before_today(days: int) -> factory.LazyAttribute:
@@ -112,4 +123,36 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     participant = factory.SubFactory(ParticipantFactory)
     kind = Consent.Kind.PARTICIPATION
     given_on = days_before_today(30)
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class DisclosureConsentFactory(ConsentFactory):
+    kind = Consent.Kind.DISCLOSURE
+    recipient = "Harbor Street Clinic"
+    purpose = "Coordinate care"
+    information = "Attendance and medication"
+    discloser = PART2_ELEMENTS["discloser"]
+    expiry_event = PART2_ELEMENTS["expiry_event"]
+    revocation_explained = True
+    signature = Consent.Signature.PAPER
+
+
+class DisclosureFactory(factory.django.DjangoModelFactory):
+    """A disclosure made under a disclosure consent of the same participant."""
+
+    class Meta:
+        model = Disclosure
+
+    participant = factory.SubFactory(ParticipantFactory)
+    consent = factory.SubFactory(
+        DisclosureConsentFactory,
+        participant=factory.SelfAttribute("..participant"),
+        recorded_by=factory.SelfAttribute("..recorded_by"),
+    )
+    disclosed_on = days_before_today(5)
+    recipient = "Harbor Street Clinic"
+    information = "Attendance"
+    purpose = "Coordinate care"
+    method = Disclosure.Method.PHONE
+    notice_included = True
     recorded_by = factory.SubFactory(UserFactory)

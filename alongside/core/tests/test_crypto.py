@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from alongside.care.models import Encounter, Referral
 from alongside.core import crypto
+from alongside.core.tests.factories import PART2_ELEMENTS
 from alongside.env import SettingError
 
 OLD_KEY = Fernet.generate_key().decode()
@@ -186,6 +187,7 @@ def test_consent_free_text_is_encrypted_and_masked_in_the_audit_log(world):
         purpose="Tell her mother Ana Roe about relapse",
         information="Attendance and relapse",
         given_on=world.today(),
+        **PART2_ELEMENTS,
     )
     for column in ("recipient", "purpose", "information"):
         stored = _column("participants_consent", column, consent.pk)

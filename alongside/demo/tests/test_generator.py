@@ -31,7 +31,14 @@ from alongside.demo.generator import (
     SCALES,
     build,
 )
-from alongside.participants.models import Assignment, Consent, Enrolment, Participant
+from alongside.participants import services
+from alongside.participants.models import (
+    Assignment,
+    Consent,
+    Disclosure,
+    Enrolment,
+    Participant,
+)
 
 NOW = datetime(2026, 6, 15, 16, 30, tzinfo=UTC)
 
@@ -90,13 +97,32 @@ def test_another_seed_gives_other_people() -> None:
 
 
 @pytest.mark.django_db
-def test_every_participant_has_an_enrolment_and_a_participation_consent() -> None:
-    _build_tiny()
+def test_every_participant_has_an_enrolment_and_consent_as_the_program_requires() -> (
+    None
+):
+    _build_tiny(participants=120)
     assert not Participant.objects.filter(enrolments__isnull=True).exists()
-    with_consent = Participant.objects.filter(
-        consents__kind=Consent.Kind.PARTICIPATION
-    ).distinct()
-    assert with_consent.count() == Participant.objects.count()
+    without = Participant.objects.exclude(consents__kind=Consent.Kind.PARTICIPATION)
+    # Some outreach contacts have not consented yet, most people have.
+    assert 0 < without.count() < Participant.objects.count() / 5
+    # Where the program records contacts only, those people have nothing else.
+    strict = without.filter(
+        enrolments__program__recording_without_consent__in=["contacts", "nothing"]
+    )
+    assert strict.exists()
+    assert not Referral.objects.filter(participant__in=strict).exists()
+    # Every disclosure consent carries the 42 CFR 2.31 elements.
+    for c in Consent.objects.filter(kind=Consent.Kind.DISCLOSURE):
+        services.check_consent_elements(
+            {name: getattr(c, name) for name in services.CONSENT_AUDITED}
+        )
+    # Every disclosure was made under its participant's consent while in force.
+    made = Disclosure.objects.select_related("consent")
+    assert made.exists()
+    for d in made:
+        assert d.consent.participant_id == d.participant_id
+        assert d.consent.is_active(on=d.disclosed_on)
+        assert d.recipient == d.consent.recipient and d.notice_included
     # Each participant's enrolment is in a program of their own organisation.
     for e in Enrolment.objects.select_related("participant", "program"):
         assert e.program.organisation_id == e.participant.organisation_id

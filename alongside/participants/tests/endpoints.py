@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from alongside.care.models import Encounter
+from alongside.core.tests.factories import PART2_ELEMENTS, PART2_FORM
 from alongside.core.tests.matrix import (
     DONE,
     OK,
@@ -61,6 +62,25 @@ def state(world: Any) -> dict[str, Any]:
             ).values_list("peer__username", flat=True)
         ),
     }
+
+
+def _disclosure_consent(w: Any) -> Consent:
+    """A disclosure consent beside the world's consent to take part (made once)."""
+    consent = Consent.objects.filter(
+        participant=w.participant, kind=Consent.Kind.DISCLOSURE
+    ).first()
+    if consent is None:
+        consent = Consent.objects.create(
+            participant=w.participant,
+            kind=Consent.Kind.DISCLOSURE,
+            given_on=w.today() - dt.timedelta(days=10),
+            recipient="Harbor Street Clinic",
+            purpose="Coordinate care",
+            information="Attendance",
+            recorded_by=w.user("alice"),
+            **{**PART2_ELEMENTS, "revocation_explained": True},
+        )
+    return consent
 
 
 def _first_contact(w: Any) -> Encounter:
@@ -139,6 +159,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "recipient": "Harbor Street Clinic",
             "purpose": "Coordinate care",
             "information": "Attendance",
+            **PART2_FORM,
         },
         check=_added("Consent"),
         invalid=lambda w: {"recipient": ""},
@@ -150,9 +171,42 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         row(alice=DONE, sam=DONE, maria=DONE),
         "POST",
-        lambda w, name: {"revoked_on": today(w)},
+        lambda w, name: {"revoked_on": today(w), "confirm": "on"},
         check=lambda w, before, after: after["consent_revoked_on"] is not None,
         invalid=lambda w: {"revoked_on": future(w)},
+    ),
+    # Disclosures: record one, the accounting of them, the notice to send with one.
+    # The accounting names third parties: only roles that see identifying details.
+    "disclosure-create": Endpoint(
+        lambda w: reverse("participants:disclosure-create", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "basis": "medical_emergency",
+            "disclosed_on": today(w),
+            "method": "phone",
+            "recipient": "Dr Lee, Harbor ED",
+            "information": "Current medication",
+            "purpose": "Unresponsive after an overdose",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["Disclosure"] == before["counts"]["Disclosure"] + 1
+        ),
+        invalid=lambda w: {"recipient": ""},
+    ),
+    "disclosures": Endpoint(
+        lambda w: reverse("participants:disclosures", args=[pid(w)]),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    "consent-notice": Endpoint(
+        lambda w: reverse(
+            "participants:consent-notice",
+            args=[pid(w), _disclosure_consent(w).external_id],
+        ),
+        row(alice=OK, sam=OK, maria=OK),
+        prepare=_disclosure_consent,
+        shows_name=True,
     ),
     "enrolment-create": Endpoint(
         lambda w: reverse("participants:enrolment-create", args=[pid(w)]),
@@ -175,7 +229,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         row(alice=DONE, sam=DONE, maria=DONE),
         "POST",
-        lambda w, name: {"ended_on": today(w), "discharge_reason": "goals_met"},
+        lambda w, name: {
+            "ended_on": today(w),
+            "discharge_reason": "goals_met",
+            "confirm": "on",
+        },
         check=lambda w, before, after: after["enrolment_ended_on"] is not None,
         invalid=lambda w: {"ended_on": "2001-01-01"},
     ),
@@ -197,6 +255,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {
             "action": "amend",
             "given_on": (w.today() - dt.timedelta(days=31)).isoformat(),
+            "signed_by": "participant",
             "reason": "Signed the day before; entered wrongly",
         },
         check=lambda w, before, after: (

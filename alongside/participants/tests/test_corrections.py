@@ -16,6 +16,7 @@ from alongside.care.tests.factories import EncounterFactory
 from alongside.core import clock
 from alongside.core import counters as core_counters
 from alongside.core.models import AuditEvent, ProgramDailyCount
+from alongside.core.tests.factories import PART2_ELEMENTS
 from alongside.participants import corrections, services
 from alongside.participants.models import Consent, Correction, Enrolment, Participant
 from alongside.participants.selectors import participant_record
@@ -308,6 +309,7 @@ def test_a_disclosure_consent_still_names_recipient_purpose_and_information(worl
         recipient="Harbor Clinic",
         purpose="Care coordination",
         information="Attendance",
+        **PART2_ELEMENTS,
     )
     with pytest.raises(ValidationError) as exc:
         services.consent_amend(actor=alice, consent=c, reason="x", recipient=" ")

@@ -24,6 +24,7 @@ def test_every_app_registered_its_parts():
         "discharge",
         "consent",
         "revocation",
+        "disclosure",
     }
     assert [(p.column, p.key) for p in record.panels()] == [
         ("main", "log-contact"),

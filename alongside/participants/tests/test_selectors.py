@@ -195,7 +195,7 @@ def test_timeline_runs_a_fixed_number_of_queries(world):
         ReferralFactory(participant=p, program=world.program, made_by=alice)
         TreatmentEpisodeFactory(participant=p, program=world.program)
         EnrolmentFactory(participant=p, program=world.program_two)
-    assert queries(1) == small == queries(3) == 8
+    assert queries(1) == small == queries(3) == 9
     assert ReferralStatusChange.objects.count() > 20
 
 

@@ -11,7 +11,11 @@ from django.core.exceptions import ValidationError
 from alongside.conftest import Days
 from alongside.core.audit import MASK
 from alongside.core.models import AuditEvent
-from alongside.core.tests.factories import EnrolmentFactory, ProgramFactory
+from alongside.core.tests.factories import (
+    PART2_ELEMENTS,
+    EnrolmentFactory,
+    ProgramFactory,
+)
 from alongside.participants import services
 from alongside.participants.models import Consent, Enrolment, Participant
 
@@ -286,6 +290,7 @@ def test_consent_record_disclosure_with_recipient_purpose_information(world):
         recipient=" Harbor Street Clinic ",
         purpose="Coordinate MOUD care",
         information="Referral status and attendance",
+        **PART2_ELEMENTS,
     )
     consent.refresh_from_db()
     assert consent.recipient == "Harbor Street Clinic"
@@ -310,7 +315,7 @@ def test_consent_disclosure_must_name_recipient_purpose_and_information(
             participant=world.participant,
             kind=Consent.Kind.DISCLOSURE,
             given_on=world.today(),
-            **values,
+            **{**PART2_ELEMENTS, **values},
         ),
     )
 

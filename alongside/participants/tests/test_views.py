@@ -15,6 +15,7 @@ from alongside.care.tests.factories import (
 )
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import (
+    PART2_FORM,
     ConsentFactory,
     EnrolmentFactory,
     ParticipantFactory,
@@ -462,6 +463,7 @@ def test_peer_records_a_disclosure_consent(world):
             "recipient": "Harbor Street Clinic",
             "purpose": "Coordinate treatment",
             "information": "Attendance",
+            **PART2_FORM,
         },
     )
     assert response.status_code == 302
@@ -475,7 +477,11 @@ def test_disclosure_consent_without_recipient_shows_field_error(world):
     before = Consent.objects.count()
     response = world.client_for("alice").post(
         consent_url(world),
-        {"kind": "disclosure", "given_on": world.today().isoformat()},
+        {
+            "kind": "disclosure",
+            "given_on": world.today().isoformat(),
+            "signed_by": "participant",
+        },
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -509,7 +515,8 @@ def revoke_url(world, consent):
 def test_peer_revokes_a_consent(world):
     consent = world.participant.consents.get()
     response = world.client_for("alice").post(
-        revoke_url(world, consent), {"revoked_on": world.today().isoformat()}
+        revoke_url(world, consent),
+        {"revoked_on": world.today().isoformat(), "confirm": "on"},
     )
     assert response.status_code == 302
     consent.refresh_from_db()
@@ -520,7 +527,7 @@ def test_revoking_before_consent_was_given_shows_error(world):
     consent = world.participant.consents.get()
     early = (consent.given_on - dt.timedelta(days=1)).isoformat()
     response = world.client_for("alice").post(
-        revoke_url(world, consent), {"revoked_on": early}
+        revoke_url(world, consent), {"revoked_on": early, "confirm": "on"}
     )
     assert response.status_code == 400
     assert (
@@ -535,7 +542,8 @@ def test_revoking_another_participants_consent_is_not_found(world):
     other = ParticipantFactory(organisation=world.org)
     consent = ConsentFactory(participant=other)
     response = world.client_for("alice").post(
-        revoke_url(world, consent), {"revoked_on": world.today().isoformat()}
+        revoke_url(world, consent),
+        {"revoked_on": world.today().isoformat(), "confirm": "on"},
     )
     assert response.status_code == 404
     consent.refresh_from_db()
@@ -592,7 +600,11 @@ def test_peer_discharges_an_enrolment(world):
     enrolment = world.participant.enrolments.get()
     response = world.client_for("alice").post(
         discharge_url(world, enrolment),
-        {"ended_on": world.today().isoformat(), "discharge_reason": "goals_met"},
+        {
+            "ended_on": world.today().isoformat(),
+            "discharge_reason": "goals_met",
+            "confirm": "on",
+        },
     )
     assert response.status_code == 302
     enrolment.refresh_from_db()
@@ -604,7 +616,11 @@ def test_discharge_without_reason_shows_error_and_changes_nothing(world):
     enrolment = world.participant.enrolments.get()
     response = world.client_for("alice").post(
         discharge_url(world, enrolment),
-        {"ended_on": world.today().isoformat(), "discharge_reason": ""},
+        {
+            "ended_on": world.today().isoformat(),
+            "discharge_reason": "",
+            "confirm": "on",
+        },
     )
     assert response.status_code == 400
     assert (
@@ -620,7 +636,11 @@ def test_discharge_is_not_found_out_of_scope(world, name):
     enrolment = world.participant.enrolments.get()
     response = world.client_for(name).post(
         discharge_url(world, enrolment),
-        {"ended_on": world.today().isoformat(), "discharge_reason": "moved"},
+        {
+            "ended_on": world.today().isoformat(),
+            "discharge_reason": "moved",
+            "confirm": "on",
+        },
     )
     assert response.status_code == 404
     enrolment.refresh_from_db()
@@ -670,7 +690,8 @@ def test_a_deferred_panel_is_fetched_on_its_own(world, persona, key, status):
     assert response.status_code == status
     if status == 200:
         body = response.content.decode()
-        assert "<html" not in body and "<details" not in body  # the body only
+        # the body only, not the page nor the panel around it
+        assert "<html" not in body and '<details class="card"' not in body
         assert "csrfmiddlewaretoken" in body  # its forms can be sent
 
 

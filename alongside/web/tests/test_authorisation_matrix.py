@@ -229,7 +229,7 @@ def test_child_of_another_participant_is_404(world: World) -> None:
     before = state(world)
     response = world.client_for("alice").post(
         reverse("participants:consent-revoke", args=[_pid(world), consent.external_id]),
-        {"revoked_on": _today(world)},
+        {"revoked_on": _today(world), "confirm": "on"},
     )
     assert response.status_code == 404
     consent.refresh_from_db()

@@ -28,6 +28,7 @@ from alongside.core import audit
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import (
     ConsentFactory,
+    DisclosureFactory,
     EnrolmentFactory,
     ParticipantFactory,
 )
@@ -83,6 +84,7 @@ def add_history(world: World, n: int) -> None:
             end_reason="completed",
         )
         ConsentFactory(participant=p, recorded_by=alice)
+        DisclosureFactory(participant=p, recorded_by=alice)
         audit.record(
             actor=alice,
             organisation=world.org,
@@ -215,6 +217,12 @@ PAGES = [
         "timeline",
         "alice",
         lambda w: reverse("participants:timeline", args=[w.participant.external_id]),
+        add_history,
+    ),
+    (
+        "disclosures",
+        "alice",
+        lambda w: reverse("participants:disclosures", args=[w.participant.external_id]),
         add_history,
     ),
     ("audit", "ada", lambda w: reverse("core:audit"), add_history),
