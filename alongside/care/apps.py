@@ -10,3 +10,9 @@ class CareConfig(AppConfig):
 
         counters.register()
         record_parts.register()
+        from django.utils.translation import gettext_lazy as _
+
+        from alongside.core.audit_words import register_name
+
+        register_name("care.today", _("Today"))
+        register_name("care.encounter", _("contact"))

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from alongside.core.formtools import ExternalIdChoiceField
+from alongside.core.formtools import DateInput, ExternalIdChoiceField
 from alongside.core.models import AuditEvent, Membership, User
 
 
@@ -55,6 +55,8 @@ class AuditFilterForm(forms.Form):
         to_field_name="external_id",
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,3 +72,10 @@ class AuditFilterForm(forms.Form):
 
     def clean_participant(self) -> str:
         return self.cleaned_data["participant"].strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end of the period is before its start."))
+        return data

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.apps import apps
 from django.db.models import QuerySet
 
-from alongside.core import reads
+from alongside.core import audit_words, reads
 from alongside.core.models import AuditEvent, Membership, User
 from alongside.core.permissions import has_perm
 
@@ -43,9 +43,16 @@ def audit_events_filtered(
     participant_id: uuid.UUID | None = None,
     actor: User | None = None,
     action: str = "",
+    since: dt.datetime | None = None,
+    before: dt.datetime | None = None,
 ) -> QuerySet[AuditEvent]:
-    """The organisation's audit events, newest first, narrowed by the given filters."""
+    """The organisation's audit events, newest first, narrowed by the given filters
+    (`since` inclusive, `before` exclusive)."""
     qs = audit_events_visible_to(membership).select_related("actor")
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if before is not None:
+        qs = qs.filter(created_at__lt=before)
     if participant_id is not None:
         qs = qs.filter(participant_id=participant_id)
     if actor is not None:
@@ -59,21 +66,28 @@ def audit_events_filtered(
 class AuditRow:
     event: AuditEvent
     pseudonym: str
-    changes: list[tuple[str, str]]
-
-
-def _change_text(value: Any) -> str:
-    if isinstance(value, Mapping) and set(value) == {"old", "new"}:
-        return f"{_change_text(value['old'])} → {_change_text(value['new'])}"
-    if isinstance(value, list):
-        return ", ".join(_change_text(v) for v in value)
-    if value is None or value == "":
-        return "—"
-    return str(value)
+    what: str  # in words: "contact of P-ABC2345" (core.audit_words)
+    changes: list[tuple[str, str]]  # (field in words, value in words), masked
 
 
 def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[AuditRow]:
     """Page rows with the participant's pseudonym, resolved in one query per page."""
+    rows = audit_rows_unnoted(membership, events)
+    # Reading the audit log is itself a read: of the pseudonyms it lists.
+    reads.note_list(
+        [r for r in rows if r.pseudonym],
+        kind="core.audit",
+        pseudonym=lambda r: r.pseudonym,
+    )
+    reads.note_screen("core.audit")
+    return rows
+
+
+def audit_rows_unnoted(
+    membership: Membership, events: Iterable[AuditEvent]
+) -> list[AuditRow]:
+    """`audit_rows` without the read audit: for the export, which is audited as an
+    export of its own."""
     events = list(events)
     ids = {e.participant_id for e in events if e.participant_id is not None}
     pseudonyms: dict[uuid.UUID, str] = {}
@@ -84,21 +98,14 @@ def audit_rows(membership: Membership, events: Iterable[AuditEvent]) -> list[Aud
                 organisation_id=membership.organisation_id, external_id__in=ids
             ).values_list("external_id", "pseudonym")
         )
-    rows = [
+    return [
         AuditRow(
             event=e,
-            pseudonym=pseudonyms.get(e.participant_id, "") if e.participant_id else "",
-            changes=[
-                (k, _change_text(v)) for k, v in sorted((e.changes or {}).items())
-            ],
+            pseudonym=(
+                p := pseudonyms.get(e.participant_id, "") if e.participant_id else ""
+            ),
+            what=audit_words.describe(e, p),
+            changes=audit_words.change_lines(e),
         )
         for e in events
     ]
-    # Reading the audit log is itself a read: of the pseudonyms it lists.
-    reads.note_list(
-        [r for r in rows if r.pseudonym],
-        kind="core.audit",
-        pseudonym=lambda r: r.pseudonym,
-    )
-    reads.note_screen("core.audit")
-    return rows

@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path("account/two-factor/off/", two_factor_views.turn_off, name="two-factor-off"),
     path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit-export"),
     # A trivial authenticated view: the floor the benchmarks compare pages against.
     path("ping/", views.ping, name="ping"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -11,7 +12,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alongside.core import audit, clock, throttle, two_factor
 from alongside.core.access import MemberRequest, member_required, membership_of
+from alongside.core.audit_export import audit_export_response
 from alongside.core.forms import AuditFilterForm, LoginForm
 from alongside.core.models import AuditEvent, Membership, User
 from alongside.core.paging import page_number
@@ -315,9 +317,18 @@ def ping(request: HttpRequest) -> HttpResponse:
     return render(request, "core/ping.html")
 
 
-@member_required("audit.view")
-@require_GET
-def audit_log(request: MemberRequest) -> HttpResponse:
+@dataclass
+class AuditQuery:
+    """The audit page's filters, read from the query string, and the events they
+    select (shared by the page and its CSV export)."""
+
+    form: AuditFilterForm
+    events: QuerySet[AuditEvent]
+    filters: dict[str, str]
+    unknown_participant: bool = False
+
+
+def audit_query(request: MemberRequest) -> AuditQuery:
     membership = request.membership
     form = AuditFilterForm(request.GET or None, membership=membership)
     filters: dict[str, str] = {}
@@ -336,11 +347,21 @@ def audit_log(request: MemberRequest) -> HttpResponse:
             filters["user"] = str(data["user"].external_id)
         if data["action"]:
             filters["action"] = data["action"]
+        org = membership.organisation
+        since = before = None
+        if data["since"]:
+            filters["since"] = data["since"].isoformat()
+            since = clock.start_of_day(data["since"], org)
+        if data["until"]:
+            filters["until"] = data["until"].isoformat()
+            before = clock.start_of_day(data["until"] + dt.timedelta(days=1), org)
         events = audit_events_filtered(
             membership,
             participant_id=participant_id,
             actor=data["user"],
             action=data["action"],
+            since=since,
+            before=before,
         )
         if unknown_participant:
             events = events.none()
@@ -348,13 +369,23 @@ def audit_log(request: MemberRequest) -> HttpResponse:
         # A filter that does not validate shows its error and no rows, never the
         # unfiltered log.
         events = events.none()
-    page = CountlessPage.of(events, request.GET.get("page"), AUDIT_PAGE_SIZE)
+    return AuditQuery(form, events, filters, unknown_participant)
+
+
+@member_required("audit.view")
+@require_GET
+def audit_log(request: MemberRequest) -> HttpResponse:
+    """The audit log for people: who did what to which record, in words, in the
+    organisation's time zone; the raw detail folded under each row."""
+    membership = request.membership
+    q = audit_query(request)
+    page = CountlessPage.of(q.events, request.GET.get("page"), AUDIT_PAGE_SIZE)
     return render(
         request,
         "core/audit.html",
         {
             "nav": "audit",
-            "form": form,
+            "form": q.form,
             "page_obj": page,
             "rows": audit_rows(membership, page.object_list),
             "verification": AuditEvent.objects.filter(
@@ -363,10 +394,24 @@ def audit_log(request: MemberRequest) -> HttpResponse:
             )
             .order_by("-id")
             .first(),
-            "unknown_participant": unknown_participant,
-            "querystring_prefix": urlencode(filters) + "&" if filters else "",
+            "unknown_participant": q.unknown_participant,
+            "querystring_prefix": urlencode(q.filters) + "&" if q.filters else "",
+            "export_query": urlencode(q.filters),
         },
+        status=400 if q.form.errors else 200,
     )
+
+
+@member_required("audit.view")
+@require_GET
+def audit_export(request: MemberRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered audit log as CSV, for a compliance review (`core.audit_export`).
+    The export is itself audited, with its filters and row count."""
+    membership = request.membership
+    q = audit_query(request)
+    if q.form.errors:
+        return audit_log(request)
+    return audit_export_response(membership, q.events, q.filters)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

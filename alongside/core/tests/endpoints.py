@@ -57,4 +57,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         row(ada=OK),
         prepare=_write_audited_changes,
     ),
+    # The CSV download of the audit log: audited as an export (with its filters and
+    # row count), not as a read row, so it is no "participant screen" here.
+    "audit-export": Endpoint(
+        lambda w: reverse("core:audit-export"),
+        row(ada=OK),
+        prepare=_write_audited_changes,
+        shows_participants=False,
+    ),
 }

@@ -197,3 +197,12 @@ def one(model: type[Model], world: World) -> Any:
         .order_by("id")
         .first()
     )
+
+
+def body_of(response: Any) -> bytes:
+    """The response's body, a streamed one (a CSV export) read once and kept."""
+    if not getattr(response, "streaming", False):
+        return bytes(response.content)
+    if not hasattr(response, "_matrix_body"):
+        response._matrix_body = b"".join(response.streaming_content)
+    return bytes(response._matrix_body)
