@@ -260,6 +260,9 @@ class AuditEvent(ExternalIdModel):
         VOID = "void", _("voided")
         EXPORT = "export", _("exported")
         DISCLOSE = "disclose", _("disclosed")
+        # A duplicate participant merged into another, confirmed or undone
+        # (participants.merge); one row under each participant's id.
+        MERGE = "merge", _("merged")
         LOGIN = "login", _("signed in")
         LOGOUT = "logout", _("signed out")
         LOGIN_FAILED = "login_failed", _("failed sign-in")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 # participant.view            see a participant's record (scope decides which ones)
 # participant.view_identifying see names, dates of birth, contact details and notes
 # participant.add/.change     create participants, edit identifying details
+# participant.merge           merge a duplicate record into another, confirm or undo
 # care.record                 log contacts, referrals, treatment, enrolments, consent
 # team.view                   see team caseloads
 # program.overview            program-level figures
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "participant.view_identifying",
             "participant.add",
             "participant.change",
+            "participant.merge",
             "care.record",
             "care.assign",
             "team.view",

@@ -1843,6 +1843,90 @@ def _corrections(rng: random.Random, org: Organisation) -> None:
     care_services.referral_void(actor=actor, referral=r, reason=_DEMO_CORRECTIONS[3][1])
 
 
+TWIN_NOTE = "Seen at the bedside; said they had met a peer here before."
+
+
+def _registered_twice(org: Organisation) -> None:
+    """One person registered a second time (an ED return visit, taken for a new
+    patient): `peer` registered them again ten days ago with the same name, date of
+    birth and phone, and logged a bedside contact, so the registration's duplicate
+    check and a manager's merge have something real to find. Deterministic: its own
+    seeded stream, ids derived from the original's."""
+    rng = random.Random(0x7A1B)
+    peer = User.objects.get(username="peer")
+    original = (
+        Participant.objects.filter(
+            organisation=org,
+            assignments__peer=peer,
+            assignments__ended_at__isnull=True,
+            enrolments__ended_on__isnull=True,
+            enrolments__program__name=ED_PROGRAM,
+        )
+        .exclude(phone="")
+        .order_by("id")
+        .first()
+    )
+    if original is None:
+        return
+    program = Program.objects.get(organisation=org, name=ED_PROGRAM)
+    today = core_clock.today(org)
+    day = today - timedelta(days=10)
+    at = core_clock.start_of_day(day, org) + timedelta(hours=14)
+    taken = set(Participant.objects.values_list("pseudonym", flat=True))
+    twin = Participant.objects.create(
+        external_id=uuid.uuid5(original.external_id, "registered twice"),
+        organisation=org,
+        pseudonym=_pseudonyms(rng, 1, taken)[0],
+        given_name=original.given_name,
+        family_name=original.family_name,
+        date_of_birth=original.date_of_birth,
+        phone=original.phone,
+        name_index=original.name_index,
+        birth_year=original.birth_year,
+        gender=original.gender,
+        preferred_language=original.preferred_language,
+        primary_substances=original.primary_substances,
+        last_contact_at=at,
+        created_at=at,
+    )
+    Enrolment.objects.create(
+        external_id=_uuid(rng),
+        participant=twin,
+        program=program,
+        site=Site.objects.filter(program=program).order_by("id").first(),
+        started_on=day,
+        recorded_by=peer,
+        created_at=at,
+    )
+    Assignment.objects.create(
+        external_id=_uuid(rng),
+        participant=twin,
+        peer=peer,
+        started_at=at,
+        assigned_by=peer,
+    )
+    Consent.objects.create(
+        external_id=_uuid(rng),
+        participant=twin,
+        kind=Consent.Kind.PARTICIPATION,
+        given_on=day,
+        signature=Consent.Signature.PAPER,
+        recorded_by=peer,
+        created_at=at,
+    )
+    Encounter.objects.create(
+        external_id=_uuid(rng),
+        participant=twin,
+        program=program,
+        peer=peer,
+        type=EncounterType.ED_BEDSIDE,
+        occurred_at=at,
+        duration_minutes=30,
+        modality="in_person",
+        note=TWIN_NOTE,
+    )
+
+
 def _leaders_work(rng: random.Random, org: Organisation) -> None:
     """What the supervisors' and managers' Today is for, in a year of history: a few
     people waiting for a peer (their peer left), referral loops that have gone quiet,
@@ -1971,6 +2055,7 @@ def build(
         bar.close()
         _corrections(rng, main.organisation)
         _leaders_work(rng, main.organisation)
+        _registered_twice(main.organisation)
         audit.record(
             actor=None,
             organisation=main.organisation,

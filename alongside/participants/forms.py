@@ -725,3 +725,41 @@ class CaseloadFilterForm(forms.Form):
             due=bool(data.get("due")),
             columns=frozenset(k for k in self.column_keys if data.get(f"with_{k}")),
         )
+
+
+# -- Merging a duplicate -------------------------------------------------------------
+
+
+class MergeForm(forms.Form):
+    """Which record is the duplicate of this one (by participant id), why, and a
+    confirmation once both are shown side by side."""
+
+    duplicate = forms.CharField(
+        label=_("Participant id of the duplicate record"),
+        max_length=16,
+        help_text=_("The record that goes, e.g. P-ABC2345. This record stays."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
+    )
+    reason = forms.CharField(
+        label=_("Why these are the same person"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For instance “same name, date of birth and phone; registered again at the ED”."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Move every entry of the duplicate to this record and archive the "
+            "duplicate. It can be undone until a manager confirms it."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "merge-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate(self) -> str:
+        return str(self.cleaned_data["duplicate"]).strip().upper()

@@ -457,3 +457,45 @@ class Assignment(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"{self.participant} ↔ {self.peer}"
+
+
+class Merge(ExternalIdModel):
+    """A duplicate record merged into the one that stays (`participants.merge`):
+    every row of the duplicate's record moved to the survivor, the duplicate
+    archived. Reversible (`merge_undo`) until a manager confirms it; the audit log
+    keeps both participants' ids."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Merged, not yet confirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        UNDONE = "undone", _("Undone")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    survivor = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="merges_in"
+    )
+    duplicate = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="merges_out"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # Why they are the same person can name people: encrypted.
+    reason = EncryptedTextField(_("reason"))
+    # What moved, to move it back: {"care.encounter": [pk, ...], ...}, the
+    # duplicate's open assignments that were ended, the survivor's last contact.
+    moved = models.JSONField(default=dict, blank=True)
+    merged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["survivor", "status"], name="merge_survivor")]
+
+    def __str__(self) -> str:
+        return f"{self.duplicate} → {self.survivor} ({self.status})"

@@ -36,6 +36,7 @@ ACTION_PERMS = {
     "assign": "care.assign",
     # Pages that are mostly third parties' names (the accounting of disclosures).
     "view_identifying": "participant.view_identifying",
+    "merge": "participant.merge",
 }
 
 

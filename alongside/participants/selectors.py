@@ -40,6 +40,7 @@ from alongside.participants.models import (
     Consent,
     DeidentifiedParticipant,
     Enrolment,
+    Merge,
     Participant,
 )
 from alongside.participants.policies import (
@@ -466,3 +467,17 @@ def participant_record(participant: Participant) -> ParticipantRecord:
         revocable_consents=[c for c in consents if c.revoked_on is None],
         peer=assignment.peer if assignment else None,
     )
+
+
+def merge_get_for_user(
+    survivor: Participant, membership: Membership | None, external_id: Any
+) -> Merge:
+    """A merge into `survivor` (already through its gate), by its external id;
+    anything else is Http404, and a merge that exists elsewhere is noted refused."""
+    key = parse_external_id(external_id)
+    try:
+        return Merge.objects.select_related("survivor", "duplicate").get(
+            survivor=survivor, external_id=key
+        )
+    except Merge.DoesNotExist:
+        refuse(Merge.objects.filter(external_id=key), "survivor")

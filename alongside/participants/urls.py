@@ -33,6 +33,12 @@ urlpatterns = [
         views.disclosure_create,
         name="disclosure-create",
     ),
+    path("<uuid:pid>/merge/", views.merge_start, name="merge"),
+    path(
+        "<uuid:pid>/merges/<uuid:mid>/",
+        views.merge_decide,
+        name="merge-decide",
+    ),
     path("<uuid:pid>/enrolments/new/", views.enrolment_create, name="enrolment-create"),
     path(
         "<uuid:pid>/records/<slug:kind>/<uuid:rid>/",

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.participants import consent as consent_rules
 from alongside.participants import corrections, record, selectors, services
+from alongside.participants import merge as merging
 from alongside.participants.duplicates import describe as describe_duplicates
 from alongside.participants.duplicates import possible_duplicates
 from alongside.participants.forms import (
@@ -37,6 +39,7 @@ from alongside.participants.forms import (
     DisclosureForm,
     DisclosurePeriodForm,
     EnrolmentForm,
+    MergeForm,
     ParticipantCreateForm,
     ParticipantEditForm,
     VoidForm,
@@ -45,11 +48,13 @@ from alongside.participants.models import (
     Consent,
     Disclosure,
     Enrolment,
+    Merge,
     Participant,
     Substance,
 )
 from alongside.participants.policies import (
     can_view_identifying,
+    parse_external_id,
     participant_get_for_user,
     participants_visible_to,
 )
@@ -211,6 +216,15 @@ def participant_context(
         )
         if can_record
         else None,
+        "can_merge": has_perm(m, "participant.merge"),
+        # Merges in (pending ones can be undone) and, for an archived duplicate,
+        # where it went.
+        "merges": list(
+            Merge.objects.filter(
+                Q(survivor=participant) | Q(duplicate=participant),
+                status__in=[Merge.Status.PENDING, Merge.Status.CONFIRMED],
+            ).select_related("survivor", "duplicate")
+        ),
     }
     ctx["panels"] = record.render_panels(
         record.PanelRequest(
@@ -234,26 +248,50 @@ def render_participant_page(
     forms: dict[str, Any] | None = None,
     status: int = 200,
     open_panels: Iterable[str] = (),
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The whole participant page (audited as a view by core.reads)."""
-    return render(
+    """The whole participant page (audited as a view by core.reads); `extra` adds
+    to its context (an error to show beside a control that is not a form)."""
+    ctx = participant_context(
         request,
-        "participants/detail.html",
-        participant_context(
-            request,
-            participant,
-            forms=forms,
-            page=_page_number(request),
-            open_panels=open_panels,
-        ),
-        status=status,
+        participant,
+        forms=forms,
+        page=_page_number(request),
+        open_panels=open_panels,
+    )
+    return render(
+        request, "participants/detail.html", {**ctx, **(extra or {})}, status=status
     )
 
 
 @member_required("participant.view")
 def participant_detail(request: MemberRequest, pid: str) -> HttpResponse:
+    moved = _merged_into(request, pid)
+    if moved is not None:
+        return moved
     participant = participant_get_for_user(request.membership, pid, "view")
     return render_participant_page(request, participant)
+
+
+def _merged_into(request: MemberRequest, pid: str) -> HttpResponse | None:
+    """A merged duplicate's page leads to the record that stays, for someone who
+    may see that one (the duplicate holds nothing any more)."""
+    merge = (
+        Merge.objects.filter(
+            duplicate__external_id=parse_external_id(pid),
+            status__in=[Merge.Status.PENDING, Merge.Status.CONFIRMED],
+            survivor__in=participants_visible_to(request.membership),
+        )
+        .select_related("survivor", "duplicate")
+        .first()
+    )
+    if merge is None:
+        return None
+    messages.info(
+        request,
+        _("%(dup)s was merged into this record.") % {"dup": merge.duplicate.pseudonym},
+    )
+    return redirect(detail_url(merge.survivor))
 
 
 @member_required("participant.view")
@@ -695,3 +733,124 @@ def record_correct(
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# -- Merging a duplicate -------------------------------------------------------------
+
+
+@member_required("participant.merge")
+@require_http_methods(["GET", "POST"])
+def merge_start(request: MemberRequest, pid: str) -> HttpResponse:
+    """Merge a duplicate record into this one: name the duplicate, compare the two
+    side by side, give a reason and confirm (`participants.merge.merge_start`)."""
+    m = request.membership
+    survivor = participant_get_for_user(m, pid, "merge")
+    data = request.POST if request.method == "POST" else request.GET
+    form = MergeForm(data or None)
+    duplicate = None
+    status = 200
+    if form.is_bound and form.is_valid():
+        key = (
+            participants_visible_to(m)
+            .filter(pseudonym=form.cleaned_data["duplicate"])
+            .values_list("external_id", flat=True)
+            .first()
+        )
+        if key is None:
+            form.add_error("duplicate", _("No participant on your view has that id."))
+        else:
+            duplicate = participant_get_for_user(m, key, "merge")
+    if request.method == "POST" and duplicate is not None and not form.errors:
+        if not form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("Tick the box to confirm the merge."))
+        else:
+            try:
+                merging.merge_start(
+                    actor=m,
+                    survivor=survivor,
+                    duplicate=duplicate,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(dup)s merged into this record. It can be undone here "
+                        "until it is confirmed."
+                    )
+                    % {"dup": duplicate.pseudonym},
+                )
+                return redirect(detail_url(survivor))
+    if form.errors:
+        status = 400
+    return render(
+        request,
+        "participants/merge.html",
+        {
+            "nav": "caseload",
+            "participant": survivor,
+            "form": form,
+            "duplicate": duplicate,
+            "sides": [
+                (survivor, merging.record_counts(survivor)),
+                (duplicate, merging.record_counts(duplicate)),
+            ]
+            if duplicate is not None
+            else [],
+            "shared_programs": sorted(
+                {
+                    e.program.name
+                    for e in survivor.enrolments.filter(ended_on=None).select_related(
+                        "program"
+                    )
+                }
+                & {
+                    e.program.name
+                    for e in duplicate.enrolments.filter(ended_on=None).select_related(
+                        "program"
+                    )
+                }
+            )
+            if duplicate is not None
+            else [],
+        },
+        status=status,
+    )
+
+
+@member_required("participant.merge")
+@require_POST
+def merge_decide(request: MemberRequest, pid: str, mid: str) -> HttpResponse:
+    """Confirm a pending merge into this record, or undo it."""
+    m = request.membership
+    survivor = participant_get_for_user(m, pid, "merge")
+    merge = selectors.merge_get_for_user(survivor, m, mid)
+    action = request.POST.get("action")
+    if action not in ("confirm", "undo"):
+        return render_participant_page(
+            request,
+            survivor,
+            status=400,
+            extra={
+                "merge_error": (
+                    merge.pk,
+                    _("Choose to confirm the merge or to undo it."),
+                )
+            },
+        )
+    try:
+        if action == "undo":
+            merging.merge_undo(actor=m, merge=merge)
+            messages.success(
+                request,
+                _("Merge undone: %(dup)s is a record of its own again.")
+                % {"dup": merge.duplicate.pseudonym},
+            )
+        else:
+            merging.merge_confirm(actor=m, merge=merge)
+            messages.success(request, _("Merge confirmed."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(detail_url(survivor))

@@ -83,9 +83,11 @@ def test_same_seed_gives_the_same_program() -> None:
     first = _build_and_roll_back(seed=7)
     second = _build_and_roll_back(seed=7)
     assert first == second
-    assert first["counts"]["participants.Participant"] == SCALES[
-        "tiny"
-    ].participants + (SCALES["tiny"].outsider_participants)
+    # The scale's participants, the outsider's, and one registered twice.
+    assert (
+        first["counts"]["participants.Participant"]
+        == SCALES["tiny"].participants + (SCALES["tiny"].outsider_participants) + 1
+    )
 
 
 @pytest.mark.django_db
@@ -349,7 +351,11 @@ def test_command_builds_once_and_records_one_audit_event() -> None:
 def test_encounter_notes_are_encrypted_and_read_back() -> None:
     _build_tiny()
     notes = [n for n in Encounter.objects.values_list("note", flat=True) if n]
-    assert notes and set(notes) <= {*names.ENCOUNTER_NOTES, generator.AMENDED_NOTE}
+    assert notes and set(notes) <= {
+        *names.ENCOUNTER_NOTES,
+        generator.AMENDED_NOTE,
+        generator.TWIN_NOTE,
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT note FROM {Encounter._meta.db_table} WHERE note <> ''"  # noqa: S608
@@ -422,3 +428,31 @@ def test_reset_is_refused_outside_development_mode(settings: Any) -> None:
     assert exit_.value.code == 2
     assert "refused outside development mode" in err.getvalue()
     assert Participant.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_one_person_is_registered_twice_for_the_duplicate_check_and_merge() -> None:
+    from alongside.core.models import Membership
+    from alongside.participants.duplicates import possible_duplicates
+
+    _build_tiny()
+    seen: dict[tuple[object, ...], Participant] = {}
+    twins = []
+    for p in Participant.objects.order_by("id"):
+        key = (p.organisation_id, p.given_name, p.family_name, p.date_of_birth)
+        if key in seen:
+            twins.append(p)
+        seen[key] = p
+    (twin,) = twins
+    assert twin.encounters.get().note == generator.TWIN_NOTE
+    peer = Membership.objects.select_related("organisation").get(
+        user__username="peer", organisation=twin.organisation
+    )
+    found = possible_duplicates(
+        peer,
+        given_name=twin.given_name,
+        family_name=twin.family_name,
+        date_of_birth=twin.date_of_birth,
+        phone=twin.phone,
+    )
+    assert len([c for c in found if c.participant.pk != twin.pk]) == 1

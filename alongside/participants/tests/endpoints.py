@@ -83,6 +83,38 @@ def _disclosure_consent(w: Any) -> Consent:
     return consent
 
 
+def _twin(w: Any) -> Participant:
+    """A second record of the world's participant, in program one (made once)."""
+    twin = Participant.objects.filter(organisation=w.org, pseudonym="P-TWIN234").first()
+    if twin is None:
+        twin = Participant.objects.create(
+            organisation=w.org,
+            given_name="Rosa",
+            family_name="Twin",
+            pseudonym="P-TWIN234",
+        )
+        Enrolment.objects.create(
+            participant=twin,
+            program=w.program,
+            started_on=w.today() - dt.timedelta(days=3),
+            recorded_by=w.user("alice"),
+        )
+    return twin
+
+
+def _pending_merge(w: Any) -> Any:
+    from alongside.participants import merge as merging
+    from alongside.participants.models import Merge
+
+    found = Merge.objects.filter(survivor=w.participant, status="pending").first()
+    return found or merging.merge_start(
+        actor=w.members["maria"],
+        survivor=w.participant,
+        duplicate=_twin(w),
+        reason="Registered twice",
+    )
+
+
 def _first_contact(w: Any) -> Encounter:
     return (
         Encounter.all_objects.filter(participant=w.participant).order_by("id").first()
@@ -207,6 +239,42 @@ ENDPOINTS: dict[str, Endpoint] = {
         row(alice=OK, sam=OK, maria=OK),
         prepare=_disclosure_consent,
         shows_name=True,
+    ),
+    # Merging a duplicate record: managers only.
+    "merge-page": Endpoint(
+        lambda w: reverse("participants:merge", args=[pid(w)]),
+        row(maria=OK),
+    ),
+    "merge": Endpoint(
+        lambda w: reverse("participants:merge", args=[pid(w)]),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {
+            "duplicate": _twin(w).pseudonym,
+            "reason": "Same name and date of birth",
+            "confirm": "on",
+        },
+        prepare=_twin,
+        check=lambda w, before, after: (
+            after["counts"]["Merge"] == before["counts"]["Merge"] + 1
+        ),
+        invalid=lambda w: {"confirm": ""},
+        invalid_persona="maria",
+    ),
+    "merge-decide": Endpoint(
+        lambda w: reverse(
+            "participants:merge-decide",
+            args=[pid(w), _pending_merge(w).external_id],
+        ),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {"action": "undo"},
+        prepare=_pending_merge,
+        invalid=lambda w: {"action": "sideways"},
+        invalid_persona="maria",
+        check=lambda w, before, after: (
+            not _twin(w).archived_at and _twin(w).merges_out.get().status == "undone"
+        ),
     ),
     "enrolment-create": Endpoint(
         lambda w: reverse("participants:enrolment-create", args=[pid(w)]),
