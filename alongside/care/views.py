@@ -25,7 +25,7 @@ from alongside.care.forms import (
 )
 from alongside.care.models import Referral, TreatmentEpisode
 from alongside.core.access import MemberRequest, member_required
-from alongside.core.formtools import apply_service_error
+from alongside.core.formtools import apply_service_error, autofocus_first_error
 from alongside.participants import selectors
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import (
@@ -77,6 +77,8 @@ def encounter_create(request: MemberRequest, pid: str) -> HttpResponse:
             saved = True
         except ValidationError as exc:
             apply_service_error(form, exc)
+    if not saved:
+        autofocus_first_error(form)
     if request.htmx:  # type: ignore[attr-defined]
         ctx = {"participant": participant, "can_record": True}
         if not saved:

@@ -24,6 +24,16 @@ def apply_service_error(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def autofocus_first_error(form: forms.BaseForm) -> None:
+    """Mark the first field with an error `autofocus`, so the page shown again takes
+    the reader to it even without JavaScript (web/static/web/focus.js does the same,
+    and scrolls it into view; errors for the whole form take focus first)."""
+    for name, field in form.fields.items():
+        if name in form.errors:
+            field.widget.attrs["autofocus"] = True
+            return
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

@@ -24,7 +24,10 @@ the closed panel holds a link to the page with `?open=<key>`, which builds it in
 place. A panel is built in place, open, when the page asks for it (`?open=`), when it
 holds a rejected form, or when the viewer records nothing (read-only viewers see every
 panel open). Every panel is wrapped in the same `<details>` by
-`participants/panels/_panel.html`; a panel's template renders only its body.
+`participants/panels/_panel.html`; a panel's template renders only its body. A save
+redirects to `?open=<key>#<key>` (`views.detail_url`), and its message is shown inside
+that panel rather than at the top of the page (`message_panel`), where
+web/static/web/focus.js focuses it.
 """
 
 from __future__ import annotations
@@ -235,6 +238,8 @@ def render_panels(
                 "body": body,
                 "deferred": deferred,
                 "open": not deferred and (p.key in req.open or not req.can_record),
+                # The message of the save made in this panel (web/messages.html).
+                "messages_here": page_context.get("message_panel") == p.key,
             },
             request=req.request,
         )

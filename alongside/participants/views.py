@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alongside.core import audit
 from alongside.core.access import MemberRequest, member_required
-from alongside.core.formtools import apply_service_error
+from alongside.core.formtools import apply_service_error, autofocus_first_error
 from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
 from alongside.participants import consent as consent_rules
@@ -226,6 +226,10 @@ def participant_context(
             ).select_related("survivor", "duplicate")
         ),
     }
+    # After a save the page is asked for with ?open=<the panel used>: its message is
+    # shown in that panel, where the reader is, not at the top of a long page.
+    asked = [k for k in request.GET.getlist("open") if record.panel(k) is not None]
+    ctx["message_panel"] = asked[0] if asked and messages.get_messages(request) else ""
     ctx["panels"] = record.render_panels(
         record.PanelRequest(
             request=request,
@@ -238,6 +242,8 @@ def participant_context(
         ),
         ctx,
     )
+    if ctx["message_panel"] not in {p.key for p in ctx["panels"]}:
+        ctx["message_panel"] = ""  # not this viewer's: the page shows the message
     return ctx
 
 
@@ -484,6 +490,7 @@ def submit_participant_form(
         else:
             messages.success(request, success)
             return done() if done else redirect(detail_url(participant, section))
+    autofocus_first_error(form)
     return render_participant_page(
         request,
         participant,

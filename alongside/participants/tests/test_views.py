@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -454,23 +455,48 @@ def consent_url(world):
     return reverse("participants:consent-create", args=[world.participant.external_id])
 
 
+DISCLOSURE = {
+    "kind": "disclosure",
+    "recipient": "Harbor Street Clinic",
+    "purpose": "Coordinate treatment",
+    "information": "Attendance",
+    **PART2_FORM,
+}
+
+
 def test_peer_records_a_disclosure_consent(world):
     response = world.client_for("alice").post(
-        consent_url(world),
-        {
-            "kind": "disclosure",
-            "given_on": world.today().isoformat(),
-            "recipient": "Harbor Street Clinic",
-            "purpose": "Coordinate treatment",
-            "information": "Attendance",
-            **PART2_FORM,
-        },
+        consent_url(world), {**DISCLOSURE, "given_on": world.today().isoformat()}
     )
     assert response.status_code == 302
     consent = Consent.objects.get(kind="disclosure")
     assert consent.recipient == "Harbor Street Clinic"
     html = world.client_for("alice").get(detail_url(world)).content.decode()
     assert "to Harbor Street Clinic" in html
+
+
+def test_a_saves_message_is_shown_in_the_panel_it_was_made_in(world):
+    client = world.client_for("alice")
+    response = client.post(
+        consent_url(world),
+        {**DISCLOSURE, "given_on": world.today().isoformat()},
+    )
+    assert response["Location"].endswith("?open=consent#consent")
+    html = client.get(response["Location"]).content.decode()
+    panel = html[html.index('<details class="card" id="consent" open') :]
+    panel = panel[: panel.index("</details>")]
+    assert "Consent recorded." in panel and 'class="messages"' in panel
+    assert html.count("Consent recorded.") == 1  # not at the top of the page too
+
+
+def test_a_saves_message_stays_at_the_top_without_a_panel(world):
+    client = world.client_for("alice")
+    client.post(
+        consent_url(world), {**DISCLOSURE, "given_on": world.today().isoformat()}
+    )
+    html = client.get(detail_url(world)).content.decode()
+    assert html.count("Consent recorded.") == 1
+    assert html.index("Consent recorded.") < html.index('id="participant-header"')
 
 
 def test_disclosure_consent_without_recipient_shows_field_error(world):
@@ -487,6 +513,10 @@ def test_disclosure_consent_without_recipient_shows_field_error(world):
     assert response.status_code == 400
     assert 'id="consent-recipient_error"' in html
     assert 'id="consent" open' in html
+    # Focus goes to it when the page is shown, even without JavaScript.
+    assert html.count(" autofocus") == 1
+    recipient = re.search(r'<input [^>]*id="consent-recipient"[^>]*>', html)
+    assert recipient and " autofocus" in recipient.group()
     assert Consent.objects.count() == before
 
 
@@ -650,8 +680,8 @@ def test_discharge_is_not_found_out_of_scope(world, name):
 @pytest.mark.parametrize("name", ["alice", "sam", "eve"])
 def test_participant_page_has_no_inline_script_or_style(world, name):
     html = world.client_for(name).get(detail_url(world)).content.decode()
-    assert html.count("<script") == 1  # htmx, from a static file
-    assert "<script src=" in html
+    # htmx and web/focus.js, both static files.
+    assert html.count("<script") == html.count("<script src=") == 2
     assert " style=" not in html and "<style" not in html
     assert " on" + "click=" not in html
 
