@@ -102,6 +102,24 @@ def main() -> None:
         .order_by("participant__last_contact_at")
         .first()
     ) or busiest
+    from alongside.care.models import Encounter as Contact
+
+    busiest_peer_id = User.objects.get(username="peer").external_id
+    newest_contact = (
+        Contact.objects.filter(participant=busiest.participant).order_by("-id").first()
+    )
+    if newest_contact is None:
+        sys.exit("bench: the peer's participant has no contacts")
+    second = (
+        Assignment.objects.filter(peer__username="peer", ended_at__isnull=True)
+        .exclude(participant=busiest.participant)
+        .select_related("participant")
+        .order_by("id")
+        .first()
+    )
+    if second is None:
+        sys.exit("bench: the peer has a single participant")
+    other = second.participant
     pages: list[tuple[str, Client, str]] = [
         ("trivial view (ping)", peer, reverse("core:ping")),
         ("Today", peer, reverse("care:today")),
@@ -150,10 +168,55 @@ def main() -> None:
             ),
         ),
         ("team (supervisor)", supervisor, reverse("workforce:team")),
+        ("team Today (supervisor)", supervisor, reverse("workforce:today")),
+        ("program Today (manager)", manager, reverse("workforce:today")),
+        (
+            "caseload, filtered (supervisor: due, one peer)",
+            supervisor,
+            reverse("participants:caseload")
+            + f"?status=active&due=on&peer={busiest_peer_id}",
+        ),
+        (
+            "correction page (a contact)",
+            peer,
+            reverse(
+                "participants:record-correct",
+                kwargs={
+                    "pid": busiest.participant.external_id,
+                    "kind": "contact",
+                    "rid": newest_contact.external_id,
+                },
+            ),
+        ),
+        (
+            "accounting of disclosures",
+            peer,
+            reverse(
+                "participants:disclosures",
+                kwargs={"pid": busiest.participant.external_id},
+            ),
+        ),
+        (
+            "merge preview (manager)",
+            manager,
+            reverse(
+                "participants:merge", kwargs={"pid": busiest.participant.external_id}
+            )
+            + f"?duplicate={other.pseudonym}",
+        ),
+        ("audit log (administrator)", admin, reverse("core:audit")),
+        (
+            "audit log, one participant and a period (administrator)",
+            admin,
+            reverse("core:audit")
+            + f"?participant={busiest.participant.pseudonym}&since=2000-01-01",
+        ),
         ("program overview", manager, reverse("reporting:overview")),
         ("people (administrator)", admin, reverse("administration:people")),
         ("access requests (administrator)", admin, reverse("administration:requests")),
     ]
+    duplicate_check(peer, busiest.participant)
+    audit_export(admin)
     if PROFILE:
         for name, client, url in pages:
             if name == PROFILE or name.startswith("trivial"):
@@ -187,6 +250,57 @@ def main() -> None:
     )
     if failed:
         print("over budget: " + ", ".join(failed))
+
+
+def duplicate_check(client: Client, participant: Participant) -> None:
+    """The duplicate check at registration (`possible_duplicates`) for a name and
+    birth date that exist, over the whole organisation: budget 50 ms median."""
+    from alongside.core.models import Membership
+    from alongside.participants.duplicates import possible_duplicates
+
+    membership = Membership.objects.select_related("organisation", "user").get(
+        user__username="peer", organisation=participant.organisation
+    )
+    participant = Participant.objects.get(pk=participant.pk)
+
+    def once() -> None:
+        possible_duplicates(
+            membership,
+            given_name=participant.given_name,
+            family_name=participant.family_name,
+            date_of_birth=participant.date_of_birth,  # type: ignore[arg-type]
+            phone="",
+        )
+
+    for _ in range(WARMUP):
+        once()
+    with CaptureQueriesContext(connection) as ctx:
+        once()
+    times = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        once()
+        times.append((time.perf_counter() - start) * 1000)
+    median = statistics.median(times)
+    print(
+        f"duplicate check (possible_duplicates, whole organisation): "
+        f"{len(ctx.captured_queries)} queries, median {median:.1f} ms, "
+        f"p95 {p95(times):.1f} ms (budget: median <= 50 ms: "
+        f"{'yes' if median <= 50 else 'no'})"
+    )
+
+
+def audit_export(client: Client) -> None:
+    """The audit log's CSV export, unfiltered: rows per second, streamed."""
+    start = time.perf_counter()
+    response = client.get(reverse("core:audit-export"))
+    body = response.streaming_content  # type: ignore[attr-defined]
+    lines = sum(bytes(chunk).count(b"\n") for chunk in body)
+    seconds = time.perf_counter() - start
+    print(
+        f"audit export (CSV, whole log): {lines - 1:,} rows in {seconds:.1f} s "
+        f"({(lines - 1) / seconds:,.0f} rows/s)"
+    )
 
 
 def _package(filename: str) -> str:
