@@ -681,15 +681,19 @@ def record_correct(
 ) -> HttpResponse:
     """Amend or void one entry of the record (a contact, referral, treatment
     episode, enrolment or consent), with a reason, and see its corrections so far.
-    The entry is found only among the participant's rows in force: a voided one,
-    another participant's, or one out of scope is 404."""
+    A voided entry's page shows it and its history, read only; amending or voiding
+    finds the entry only among the participant's rows in force (a voided one is 404
+    to a POST). Another participant's entry, or one out of scope, is 404."""
     m = request.membership
     ck = corrections.correction_kind(kind)
     if ck is None:
         raise Http404
     participant = participant_get_for_user(m, pid, "record")
+    rows = (
+        ck.model._base_manager if request.method == "GET" else ck.model._default_manager
+    )
     row: Any = selectors.child_get_for_user(
-        ck.model._default_manager.filter(participant=participant), m, rid, "record"
+        rows.filter(participant=participant), m, rid, "record"
     )
     row.participant = participant
     action = request.POST.get("action", "") if request.method == "POST" else ""

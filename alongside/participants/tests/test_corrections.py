@@ -383,7 +383,7 @@ def test_a_voided_entry_shows_as_voided_with_its_reason_to_those_who_may_read_it
     ).content.decode()
     entry = timeline.split(f'id="event-encounter-{e.external_id}"')[1].split("</li>")[0]
     assert "Voided" in entry and "Logged for Rosa" in entry
-    assert "Correct or void" not in entry
+    assert "Correct or void" not in entry and "History" in entry
     # The evaluator sees that it was voided, not why, and cannot correct.
     blind = (
         world.client_for("eve")
@@ -393,8 +393,17 @@ def test_a_voided_entry_shows_as_voided_with_its_reason_to_those_who_may_read_it
     entry = blind.split(f'id="event-encounter-{e.external_id}"')[1].split("</li>")[0]
     assert "Voided" in entry and "Rosa" not in entry
     assert "Correct or void" not in blind
-    # A voided entry has no correction page.
-    assert client.get(_url(world, "contact", e)).status_code == 404
+    # A voided entry's page shows it and its history, read only; it cannot be
+    # amended or voided again.
+    page = client.get(_url(world, "contact", e))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="voided-entry"' in html and "Logged for Rosa" in html
+    assert 'id="amend-form"' not in html and 'id="void-form"' not in html
+    again = client.post(
+        _url(world, "contact", e), {"action": "void", "reason": "x", "confirm": "on"}
+    )
+    assert again.status_code == 404
 
 
 def test_the_page_refuses_unknown_kinds_other_participants_rows_and_outsiders(world):
