@@ -63,7 +63,7 @@ def possible_duplicates(
             reduce(
                 and_,
                 (
-                    Q(name_index__contains=crypto.blind_token(w, org))
+                    Q(name_index__has_token=crypto.blind_token(w, org))
                     for w in (*given, *family)
                 ),
             )
@@ -74,13 +74,13 @@ def possible_duplicates(
                 reduce(
                     and_,
                     (
-                        Q(name_index__contains=crypto.blind_token(w, org))
+                        Q(name_index__has_token=crypto.blind_token(w, org))
                         for w in family
                     ),
                 )
                 & (
-                    Q(name_index__contains=crypto.prefix_token(stem, org))
-                    | Q(name_index__contains=crypto.blind_token(stem, org))
+                    Q(name_index__has_token=crypto.prefix_token(stem, org))
+                    | Q(name_index__has_token=crypto.blind_token(stem, org))
                 )
                 & Q(birth_year=date_of_birth.year)
             )
@@ -90,7 +90,7 @@ def possible_duplicates(
         e164 = ""
     digits = "".join(c for c in e164 if c.isdigit())
     if digits:
-        ways.append(Q(name_index__contains=crypto.phone_token(digits, org)))
+        ways.append(Q(name_index__has_token=crypto.phone_token(digits, org)))
     if not ways:
         return []
     rows = list(

@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
-from alongside.core.crypto import EncryptedDateField, EncryptedTextField
+from alongside.core.crypto import (
+    EncryptedDateField,
+    EncryptedTextField,
+    TokenIndexField,
+)
 from alongside.core.models import ExternalIdModel, Organisation, Program, Site, User
 
 # Fields that identify a person: encrypted at rest, masked in the audit log, hidden
@@ -66,7 +70,7 @@ class Participant(ExternalIdModel):
     # Keyed hashes of the name's words, so a name can be found without decrypting.
     # Keyed tokens of the name's words and their beginnings and of the phone's last
     # digits (core.crypto.blind_index): search without the plaintext.
-    name_index = models.TextField(blank=True, editable=False)
+    name_index = TokenIndexField(blank=True, editable=False)
     # Year of birth only: kept in clear for de-identified analysis (HIPAA safe harbor
     # allows the year).
     birth_year = models.PositiveSmallIntegerField(

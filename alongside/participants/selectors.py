@@ -196,14 +196,14 @@ def _search_filter(search: str, identifying: bool, organisation: Any) -> Q:
         for tail in tails:
             if len(tail) >= crypto.PHONE_SUFFIX_MIN:
                 by_phone |= Q(
-                    name_index__contains=crypto.phone_token(tail, organisation)
+                    name_index__has_token=crypto.phone_token(tail, organisation)
                 )
         return by_pseudonym | by_phone
     # Every word typed is a whole word or the beginning of one ("Minh S").
     by_name = Q()
     for word in words:
-        by_name &= Q(name_index__contains=crypto.blind_token(word, organisation)) | Q(
-            name_index__contains=crypto.prefix_token(word, organisation)
+        by_name &= Q(name_index__has_token=crypto.blind_token(word, organisation)) | Q(
+            name_index__has_token=crypto.prefix_token(word, organisation)
         )
     return by_pseudonym | by_name
 

@@ -242,3 +242,26 @@ def test_the_migration_encrypts_plaintext_written_before_it():
     assert "Lena" not in _column("participants_consent", "recipient", consent.pk)
     consent.refresh_from_db()
     assert consent.recipient == "Dr. Lena Ortiz" and consent.purpose == ""
+
+
+def test_a_token_lookup_takes_only_a_token(world):
+    from alongside.participants.models import Participant
+
+    with pytest.raises(ValueError, match="has_token"):
+        list(Participant.objects.filter(name_index__has_token="rosa%"))
+    token = crypto.blind_token("rosa", world.org)
+    assert list(Participant.objects.filter(name_index__has_token=token)) == [
+        world.participant
+    ]
+
+
+def test_token_lookups_use_the_gin_index_on_postgresql(world):
+    from alongside.participants.models import Participant
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the GIN index is PostgreSQL's")
+    token = crypto.blind_token("rosa", world.org)
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+    plan = Participant.objects.filter(name_index__has_token=token).explain()
+    assert "participant_name_tokens" in plan, plan
