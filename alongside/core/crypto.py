@@ -156,13 +156,13 @@ class HasToken(models.Lookup):  # type: ignore[type-arg]
             raise ValueError("has_token takes one token of blind_index")
         return self.rhs
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         # Tokens are fixed-length hex, space-separated: a substring is a whole token.
         return f"{lhs} LIKE {rhs}", [*lhs_params, *(f"%{p}%" for p in rhs_params)]
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return (

@@ -503,3 +503,43 @@ class Merge(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"{self.duplicate} → {self.survivor} ({self.status})"
+
+
+class ParticipantAccessRequest(ExternalIdModel):
+    """A peer asking to work with someone already registered whom they may not see
+    (found by the duplicate check at registration): whoever may assign that person
+    sees it on their Today, and assigns them to the peer or declines
+    (`participants.access`)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting")
+        ASSIGNED = "assigned", _("Assigned to them")
+        DECLINED = "declined", _("Declined")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="participant_access_requests"
+    )
+    # Why, in the peer's words; can name people: encrypted.
+    note = EncryptedTextField(_("why"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["organisation", "status"], name="access_request_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} → {self.participant} ({self.status})"

@@ -8,6 +8,7 @@ app_name = "participants"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("new/", views.participant_create, name="create"),
+    path("access-requests/", views.access_request, name="access-request"),
     path("<uuid:pid>/", views.participant_detail, name="detail"),
     path("<uuid:pid>/timeline/", views.participant_timeline, name="timeline"),
     path("<uuid:pid>/panels/<slug:key>/", views.participant_panel, name="panel"),

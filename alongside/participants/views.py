@@ -26,6 +26,7 @@ from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error, autofocus_first_error
 from alongside.core.paging import page_number
 from alongside.core.permissions import has_perm
+from alongside.participants import access as access_requests
 from alongside.participants import consent as consent_rules
 from alongside.participants import corrections, record, selectors, services
 from alongside.participants import merge as merging
@@ -865,3 +866,43 @@ def merge_decide(request: MemberRequest, pid: str, mid: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(detail_url(survivor))
+
+
+# -- Asking for access to someone already registered ---------------------------------
+
+
+@member_required("participant.add")
+@require_POST
+def access_request(request: MemberRequest) -> HttpResponse:
+    """Ask for access to a participant the duplicate check found out of one's view
+    (the registration form's "Ask for access" button posts here)."""
+    try:
+        asked = access_requests.access_request(
+            actor=request.membership,
+            pseudonym=request.POST.get("pseudonym", ""),
+            note=_("Found by the duplicate check at registration."),
+        )
+    except ValidationError as exc:
+        m = request.membership
+        return render(
+            request,
+            "participants/participant_form.html",
+            {
+                "form": ParticipantCreateForm(
+                    membership=m, can_assign=has_perm(m, "care.assign")
+                ),
+                "nav": "caseload",
+                "participant": None,
+                "access_error": " ".join(exc.messages),
+            },
+            status=400,
+        )
+    messages.success(
+        request,
+        _(
+            "Asked for access to %(p)s: a supervisor or manager who can assign them "
+            "sees it on their Today."
+        )
+        % {"p": asked.participant.pseudonym},
+    )
+    return redirect("participants:caseload")

@@ -40,6 +40,7 @@ from alongside.care.selectors import participant_fields, waiting_referrals
 from alongside.core import clock, reads
 from alongside.core.models import Membership, User
 from alongside.core.permissions import has_perm
+from alongside.participants.access import open_requests_for
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Assignment, Enrolment
 from alongside.participants.policies import (
@@ -75,6 +76,7 @@ class TeamToday:
     over_capacity: list[TeamRow] = field(default_factory=list)
     stuck: Section = field(default_factory=Section)
     reviews: Section = field(default_factory=Section)
+    access: Section = field(default_factory=Section)  # peers asking for someone
 
 
 def _section(qs: QuerySet[Any]) -> Section:
@@ -130,6 +132,7 @@ def team_today_for(membership: Membership) -> TeamToday:
     page.followups = _section(
         waiting_referrals(team, org, today, show_names=show_names)
     )
+    page.access = _section(open_requests_for(membership))
     for r in page.followups.rows:
         r.days_overdue = (
             (today - r.follow_up_on).days if r.follow_up_on is not None else None

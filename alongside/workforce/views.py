@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -13,8 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.permissions import has_perm
 from alongside.participants import services as participant_services
+from alongside.participants.access import access_decide as access_decide_service
+from alongside.participants.access import open_requests_for
 from alongside.participants.policies import (
     can_view_identifying,
+    parse_external_id,
     participant_get_for_user,
     participants_visible_to,
 )
@@ -73,6 +79,15 @@ def peer_caseload(request: MemberRequest, uid: uuid.UUID) -> HttpResponse:
 def team_today(request: MemberRequest) -> HttpResponse:
     """The landing page of supervisors and program managers: the team's work today
     (and, for managers, the program's)."""
+    return render_team_today(request)
+
+
+def render_team_today(
+    request: MemberRequest,
+    *,
+    status: int = 200,
+    access_error: tuple[Any, str] | None = None,
+) -> HttpResponse:
     membership = request.membership
     return render(
         request,
@@ -83,8 +98,43 @@ def team_today(request: MemberRequest) -> HttpResponse:
             "own_caseload": has_perm(membership, "care.record"),
             "limit": TODAY_LIMIT,
             "stuck_days": REFERRAL_STUCK_DAYS,
+            "access_error": access_error,
         },
+        status=status,
     )
+
+
+@member_required("care.assign")
+@require_POST
+def access_decide(request: MemberRequest, rid: str) -> HttpResponse:
+    """Assign the participant to the peer who asked for access, or decline
+    (`participants.access`), from the team Today."""
+    m = request.membership
+    found = open_requests_for(m).filter(external_id=parse_external_id(rid)).first()
+    if found is None:
+        raise Http404
+    action = request.POST.get("action")
+    if action not in ("assign", "decline"):
+        return render_team_today(
+            request,
+            status=400,
+            access_error=(found.pk, _("Choose to assign or to decline.")),
+        )
+    try:
+        access_decide_service(actor=m, request=found, assign=action == "assign")
+    except ValidationError as exc:
+        return render_team_today(
+            request, status=400, access_error=(found.pk, " ".join(exc.messages))
+        )
+    peer = found.requested_by.get_full_name() or found.requested_by.username
+    messages.success(
+        request,
+        _("%(p)s assigned to %(peer)s.")
+        % {"p": found.participant.pseudonym, "peer": peer}
+        if action == "assign"
+        else _("Request declined."),
+    )
+    return redirect("workforce:today")
 
 
 @member_required("care.assign")

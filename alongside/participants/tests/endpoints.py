@@ -115,6 +115,14 @@ def _pending_merge(w: Any) -> Any:
     )
 
 
+def _unseen(w: Any) -> Participant:
+    """Someone registered whom no persona sees (no enrolment, no peer)."""
+    found = Participant.objects.filter(pseudonym="P-UNSEEN2").first()
+    return found or Participant.objects.create(
+        organisation=w.org, given_name="Lee", pseudonym="P-UNSEEN2"
+    )
+
+
 def _first_contact(w: Any) -> Encounter:
     return (
         Encounter.all_objects.filter(participant=w.participant).order_by("id").first()
@@ -239,6 +247,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         row(alice=OK, sam=OK, maria=OK),
         prepare=_disclosure_consent,
         shows_name=True,
+    ),
+    # Asking for access to someone the duplicate check found out of view.
+    "access-request": Endpoint(
+        lambda w: reverse("participants:access-request"),
+        row(oscar=400, bob=DONE, alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"pseudonym": _unseen(w).pseudonym},
+        prepare=_unseen,
+        check=lambda w, before, after: (
+            after["counts"]["ParticipantAccessRequest"]
+            == before["counts"]["ParticipantAccessRequest"] + 1
+        ),
+        invalid=lambda w: {"pseudonym": "P-NOPE999"},
+        shows_participants=False,
     ),
     # Merging a duplicate record: managers only.
     "merge-page": Endpoint(

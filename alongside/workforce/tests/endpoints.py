@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 
 from alongside.core.tests.matrix import DONE, OK, Endpoint, pid, row
+
+
+def _bobs_request(w: Any) -> Any:
+    """bob, who does not see Rosa, asked to work with her (made once)."""
+    from alongside.participants.models import ParticipantAccessRequest
+
+    return ParticipantAccessRequest.objects.filter(
+        participant=w.participant
+    ).first() or (
+        ParticipantAccessRequest.objects.create(
+            organisation=w.org, participant=w.participant, requested_by=w.user("bob")
+        )
+    )
+
 
 ENDPOINTS: dict[str, Endpoint] = {
     "team": Endpoint(lambda w: reverse("workforce:team"), row(sam=OK, maria=OK)),
@@ -32,6 +48,19 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         check=lambda w, before, after: after["open_peers"] == ["bob"],
         invalid=lambda w: {"peer": str(w.user("oscar").external_id)},
+        invalid_persona="sam",
+    ),
+    # A peer's request for access, decided from the team Today.
+    "access-decide": Endpoint(
+        lambda w: reverse(
+            "workforce:access-decide", args=[_bobs_request(w).external_id]
+        ),
+        row(sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"action": "decline"},
+        prepare=_bobs_request,
+        check=lambda w, before, after: _bobs_request(w).status == "declined",
+        invalid=lambda w: {"action": "sideways"},
         invalid_persona="sam",
     ),
 }
