@@ -57,10 +57,7 @@ def _assigned_to(user_ids: QuerySet[Membership, int] | list[int]) -> Exists:
     )
 
 
-def participants_visible_to(membership: Membership | None) -> QuerySet[Participant]:
-    """The participants this membership may see at all."""
-    if membership is None or not has_perm(membership, "participant.view"):
-        return Participant.objects.none()
+def _organisation_participants(membership: Membership) -> QuerySet[Participant]:
     qs: QuerySet[Participant]
     if can_view_identifying(membership):
         qs = Participant.objects.all()
@@ -68,7 +65,50 @@ def participants_visible_to(membership: Membership | None) -> QuerySet[Participa
         # De-identification in the data layer: roles without identity access get
         # participants whose identifying fields are never loaded (see the model).
         qs = DeidentifiedParticipant.objects.defer(*WITHHELD_FIELDS)
-    qs = qs.filter(organisation_id=membership.organisation_id)
+    return qs.filter(organisation_id=membership.organisation_id)
+
+
+def waiting_for_a_peer(membership: Membership | None) -> QuerySet[Participant]:
+    """Who waits for a peer in this membership's programs: an open enrolment in one
+    of them and no open assignment. Within `participants_visible_to` for supervisors
+    (it is one branch of their scope) and managers; nobody for peer workers, who do
+    not assign. Asked directly rather than as a filter of the whole scope, whose
+    OR of branches makes PostgreSQL test every participant of the organisation."""
+    if (
+        membership is None
+        or not has_perm(membership, "participant.view")
+        or membership.role
+        not in (Role.SUPERVISOR, Role.PROGRAM_MANAGER, Role.EVALUATOR)
+    ):
+        return Participant.objects.none()
+    # Narrow tables first (open enrolments without an open assignment: an anti-join
+    # of two narrow tables), then the few participants by key, so the wide
+    # participant rows are never scanned.
+    waiting = list(
+        Enrolment.objects.filter(
+            ended_on__isnull=True,
+            program__in=membership.programs.all(),
+            participant__organisation_id=membership.organisation_id,
+        )
+        .exclude(
+            Exists(
+                Assignment.objects.filter(
+                    participant_id=OuterRef("participant_id"), ended_at__isnull=True
+                )
+            )
+        )
+        .order_by()
+        .values_list("participant_id", flat=True)
+        .distinct()
+    )
+    return _organisation_participants(membership).filter(pk__in=waiting)
+
+
+def participants_visible_to(membership: Membership | None) -> QuerySet[Participant]:
+    """The participants this membership may see at all."""
+    if membership is None or not has_perm(membership, "participant.view"):
+        return Participant.objects.none()
+    qs = _organisation_participants(membership)
     if membership.role == Role.PEER_WORKER:
         return qs.filter(_assigned_to([membership.user_id]))
     if membership.role == Role.SUPERVISOR:

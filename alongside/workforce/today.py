@@ -46,6 +46,7 @@ from alongside.participants.models import Assignment, Enrolment
 from alongside.participants.policies import (
     can_view_identifying,
     participants_visible_to,
+    waiting_for_a_peer,
 )
 from alongside.workforce.selectors import TeamRow, team_overview
 
@@ -142,14 +143,8 @@ def team_today_for(membership: Membership) -> TeamToday:
         participant_id=OuterRef("pk"), ended_on__isnull=True
     )
     page.unassigned = _section(
-        scope.filter(Exists(open_enrolment))
-        .exclude(
-            Exists(
-                Assignment.objects.filter(
-                    participant_id=OuterRef("pk"), ended_at__isnull=True
-                )
-            )
-        )
+        waiting_for_a_peer(membership)
+        .filter(archived_at__isnull=True)
         .annotate(
             enrolled_on=Subquery(
                 open_enrolment.order_by()
