@@ -10,8 +10,6 @@ now — so a participant in a 3-day and a 7-day program is due after 3 days.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import reduce
-from operator import or_
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -29,35 +27,6 @@ def organisation_programs(organisation: Organisation) -> list[Program]:
     )
 
 
-def overdue_enrolment_exists(
-    programs: Sequence[Program],
-    organisation: Organisation,
-    participant_ref: str = "pk",
-) -> Exists | None:
-    """An open enrolment whose program's contact interval has passed since the
-    participant's last contact: one OR of per-program conditions, one subquery."""
-    if not programs:
-        return None
-    today = clock.today(organisation)
-    condition = reduce(
-        or_,
-        (
-            Q(
-                program_id=p.pk,
-                participant__last_contact_at__lt=clock.cutoff(
-                    p.contact_due_days, organisation, on=today
-                ),
-            )
-            for p in programs
-        ),
-    )
-    return Exists(
-        Enrolment.objects.filter(
-            participant_id=OuterRef(participant_ref), ended_on__isnull=True
-        ).filter(condition)
-    )
-
-
 def contact_due_q(
     programs: Sequence[Program],
     organisation: Organisation,
@@ -65,14 +34,35 @@ def contact_due_q(
     prefix: str = "",
     participant_ref: str = "pk",
 ) -> Q:
-    """Due a contact, as a filter: never contacted, or past the interval of an open
-    enrolment.
+    """Due a contact, as a filter: never contacted, or, for some program, last
+    contacted before its cut-off and enrolled in it now.
 
     `prefix` reaches the participant from another model ("participant__");
     `participant_ref` names the participant's key for the subquery ("participant_id").
+
+    Written as one condition per program (the last contact against that program's
+    cut-off, beside an `EXISTS` of an open enrolment in it) rather than one `EXISTS`
+    holding every program's condition: the last contact is then tested on the outer
+    row, and PostgreSQL can answer each program's part as a semi-join instead of a
+    subquery per participant that joins the participant again (half the time of the
+    program Today at 100,000 participants; docs/benchmarks.md).
     """
     due = Q(**{f"{prefix}last_contact_at__isnull": True})
-    overdue = overdue_enrolment_exists(programs, organisation, participant_ref)
-    if overdue is not None:
-        due |= Q(overdue)
+    today = clock.today(organisation)
+    for p in programs:
+        due |= Q(
+            **{
+                f"{prefix}last_contact_at__lt": clock.cutoff(
+                    p.contact_due_days, organisation, on=today
+                )
+            }
+        ) & Q(
+            Exists(
+                Enrolment.objects.filter(
+                    participant_id=OuterRef(participant_ref),
+                    ended_on__isnull=True,
+                    program_id=p.pk,
+                )
+            )
+        )
     return due
