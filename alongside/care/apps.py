@@ -15,4 +15,3 @@ class CareConfig(AppConfig):
         from alongside.core.audit_words import register_name
 
         register_name("care.today", _("Today"))
-        register_name("care.encounter", _("contact"))

@@ -69,6 +69,9 @@ class Encounter(Correctable, ExternalIdModel):
     note = EncryptedTextField(_("note"), blank=True)
 
     class Meta:
+        # What the people who use it call it (the audit log, the merge page).
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(
