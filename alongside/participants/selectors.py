@@ -49,6 +49,7 @@ from alongside.participants.policies import (
     parse_external_id,
     participants_visible_to,
     refuse,
+    spans_programs,
 )
 
 M = TypeVar("M", bound=Model)
@@ -177,7 +178,12 @@ def _is_due(membership: Membership | None) -> ExpressionWrapper | Value:
         return Value(False)
     org = membership.organisation
     return ExpressionWrapper(
-        contact_due_q(organisation_programs(org), org), output_field=BooleanField()
+        contact_due_q(
+            organisation_programs(org),
+            org,
+            whole_programs=spans_programs(membership),
+        ),
+        output_field=BooleanField(),
     )
 
 

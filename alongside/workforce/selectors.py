@@ -26,7 +26,7 @@ from alongside.core import clock, reads
 from alongside.core.models import Membership, Organisation, User
 from alongside.participants.due import contact_due_q, organisation_programs
 from alongside.participants.models import Assignment, Participant
-from alongside.participants.policies import participants_visible_to
+from alongside.participants.policies import participants_visible_to, spans_programs
 from alongside.workforce.models import LivedExperience, PeerProfile
 from alongside.workforce.policies import team_members_visible_to
 
@@ -97,6 +97,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
                     org,
                     prefix="participant__",
                     participant_ref="participant_id",
+                    whole_programs=spans_programs(membership),
                 ),
                 distinct=True,
             ),

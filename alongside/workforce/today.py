@@ -46,6 +46,7 @@ from alongside.participants.models import Assignment, Enrolment
 from alongside.participants.policies import (
     can_view_identifying,
     participants_visible_to,
+    spans_programs,
     waiting_for_a_peer,
 )
 from alongside.workforce.selectors import TeamRow, team_overview
@@ -121,7 +122,9 @@ def team_today_for(membership: Membership) -> TeamToday:
     )
 
     page.due = _section(
-        team.filter(contact_due_q(programs, org))
+        team.filter(
+            contact_due_q(programs, org, whole_programs=spans_programs(membership))
+        )
         .annotate(peer_id=_open_peer())
         .only(*participant_fields(show_names))
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")

@@ -109,3 +109,45 @@ def test_a_contact_two_calendar_days_ago_is_not_due_whatever_the_hour(
     _seen(world, two_programs, world.at(two_days_ago, hour, minute))
     answers = _due_everywhere(world, two_programs)
     assert not (answers["today"] or answers["caseload"] or answers["peer caseload"])
+
+
+def test_both_forms_of_the_due_rule_select_the_same_people(world):
+    """contact_due_q's correlated form (caseloads) and hashed form (whole programs)
+    are one rule: over participants never contacted, recently contacted, past one
+    program's interval and not the other's, discharged, or in no program."""
+    from django.utils import timezone
+
+    from alongside.participants.due import contact_due_q, organisation_programs
+
+    now = timezone.now()
+    people = []
+    for days, programs, ended in (
+        (None, [world.program], False),
+        (1, [world.program], False),
+        (5, [world.program], False),  # past ED Coaching's 3 days
+        (5, [world.program_two], False),  # not past the default 7
+        (9, [world.program_two], False),
+        (9, [world.program], True),  # discharged
+        (30, [], False),  # in no program
+        (4, [world.program, world.program_two], False),
+    ):
+        p = ParticipantFactory(
+            organisation=world.org,
+            last_contact_at=None if days is None else now - dt.timedelta(days=days),
+        )
+        for program in programs:
+            EnrolmentFactory(
+                participant=p,
+                program=program,
+                ended_on=world.today() if ended else None,
+                discharge_reason="moved" if ended else "",
+            )
+        people.append(p)
+    programs = organisation_programs(world.org)
+    everyone = Participant.objects.filter(pk__in=[p.pk for p in people])
+    correlated = set(everyone.filter(contact_due_q(programs, world.org)))
+    hashed = set(
+        everyone.filter(contact_due_q(programs, world.org, whole_programs=True))
+    )
+    assert correlated == hashed
+    assert {people[i] for i in (0, 2, 4, 7)} == correlated
