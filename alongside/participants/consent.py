@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from alongside.core.models import Program
 from alongside.core.services import field_error
@@ -30,11 +29,6 @@ REDISCLOSURE_NOTICE = (
 # What a program's `recording_without_consent` lets through, by kind of row.
 CONTACT = "contact"
 OTHER = "other"  # referrals, treatment episodes, anything else of the record
-
-WHAT = {
-    CONTACT: gettext_lazy("a contact"),
-    OTHER: gettext_lazy("this"),
-}
 
 
 def participation_consents(
@@ -68,14 +62,18 @@ def require_recording(
         return
     if has_participation_consent(participant, on):
         return
-    raise field_error(
-        "consent",
+    message = (
         _(
-            "%(program)s records %(what)s only for participants with consent to take "
+            "%(program)s records only contacts until a participant has consent to "
+            "take part: record their consent first (Consent panel)."
+        )
+        if rule == Program.RecordingWithoutConsent.CONTACTS
+        else _(
+            "%(program)s records nothing until a participant has consent to take "
             "part: record their consent first (Consent panel)."
         )
-        % {"program": program.name, "what": WHAT.get(what, WHAT[OTHER])},
     )
+    raise field_error("consent", message % {"program": program.name})
 
 
 @dataclass(frozen=True)
