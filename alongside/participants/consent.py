@@ -92,18 +92,32 @@ def consent_warning(
     open `programs` refuses writes without it."""
     if has_consent:
         return None
-    strict = [
-        p
+    contacts_only = [
+        p.name
         for p in programs
-        if p.recording_without_consent != Program.RecordingWithoutConsent.WARN
+        if p.recording_without_consent == Program.RecordingWithoutConsent.CONTACTS
     ]
-    if strict:
+    nothing = [
+        p.name
+        for p in programs
+        if p.recording_without_consent == Program.RecordingWithoutConsent.NOTHING
+    ]
+    if nothing:
         return ConsentWarning(
             _(
-                "No consent to take part is on file. %(programs)s: record it before "
-                "logging anything else."
+                "No consent to take part is on file. %(programs)s records nothing "
+                "until it is: record it first."
             )
-            % {"programs": ", ".join(p.name for p in strict)},
+            % {"programs": ", ".join(nothing)},
+            blocking=True,
+        )
+    if contacts_only:
+        return ConsentWarning(
+            _(
+                "No consent to take part is on file. %(programs)s records only "
+                "contacts until it is: ask the participant and record it."
+            )
+            % {"programs": ", ".join(contacts_only)},
             blocking=True,
         )
     return ConsentWarning(

@@ -477,7 +477,9 @@ def test_registration_without_consent_leaves_a_warning_on_the_record(world):
     no_consent(world)
     assert 'id="consent-warning"' in detail(world)
     set_rule(world, "nothing")
-    assert "ED Coaching: record it before logging anything else" in detail(world)
+    assert "ED Coaching records nothing until it is" in detail(world)
+    set_rule(world, "contacts")
+    assert "ED Coaching records only contacts until it is" in detail(world)
 
 
 def test_no_warning_with_consent_in_force(world):
