@@ -72,8 +72,9 @@ def contact_due_q(
     ("participant_id").
 
     Two forms of the same rule, for the planner's sake (docs/benchmarks.md). For rows
-    drawn from a caseload or a team (`whole_programs=False`), an `EXISTS` per program
-    that PostgreSQL answers per row, from the few rows it starts with. For rows that
+    drawn from a caseload or a team (`whole_programs=False`), one `EXISTS` of an open
+    enrolment past its program's cut-off, which PostgreSQL answers per row, from the
+    few rows it starts with. For rows that
     span whole programs (a manager's or an evaluator's view, `whole_programs=True`),
     `pk IN (due_participant_ids)`, a subquery that does not refer to the outer row,
     run once and looked up in a hash: the program Today's due count at 100,000
@@ -87,22 +88,25 @@ def contact_due_q(
         return never | Q(
             **{f"{prefix}pk__in": due_participant_ids(programs, organisation)}
         )
+    # One EXISTS holding every program's condition, answered per row from the few
+    # rows a caseload or team starts with.
     today = clock.today(organisation)
-    due = never
-    for p in programs:
-        due |= Q(
-            **{
-                f"{prefix}last_contact_at__lt": clock.cutoff(
+    condition = reduce(
+        or_,
+        (
+            Q(
+                program_id=p.pk,
+                participant__last_contact_at__lt=clock.cutoff(
                     p.contact_due_days, organisation, on=today
-                )
-            }
-        ) & Q(
-            Exists(
-                Enrolment.objects.filter(
-                    participant_id=OuterRef(participant_ref),
-                    ended_on__isnull=True,
-                    program_id=p.pk,
-                )
+                ),
             )
+            for p in programs
+        ),
+    )
+    return never | Q(
+        Exists(
+            Enrolment.objects.filter(
+                participant_id=OuterRef(participant_ref), ended_on__isnull=True
+            ).filter(condition)
         )
-    return due
+    )
