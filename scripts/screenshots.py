@@ -65,8 +65,19 @@ def main() -> None:
         page.locator("#referrals summary").first.click()
         page.locator("#referrals").scroll_into_view_if_needed()
         shot(page, "peer-referrals")
+        # The consent panel (deferred: htmx fetches it when opened), then the
+        # accounting of disclosures it links to.
+        page.locator("#consent summary").first.click()
+        page.locator("#consent-form").wait_for()
+        page.evaluate("document.getElementById('consent').scrollIntoView()")
+        shot(page, "peer-consent")
+        page.get_by_role("link", name="The accounting of disclosures").first.click()
+        page.wait_for_load_state()
+        shot(page, "peer-disclosures", full_page=True)
 
         page = session("supervisor", DESKTOP)
+        page.goto(f"{BASE}/team/today/")
+        shot(page, "supervisor-today")
         page.goto(f"{BASE}/team/")
         shot(page, "supervisor-team")
         page.locator("#team-table a").first.click()
@@ -74,6 +85,8 @@ def main() -> None:
         shot(page, "supervisor-peer-caseload")
 
         page = session("manager", DESKTOP)
+        page.goto(f"{BASE}/team/today/")
+        shot(page, "manager-today")
         page.goto(f"{BASE}/programs/")
         shot(page, "manager-overview", full_page=True)
 
