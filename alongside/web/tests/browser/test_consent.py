@@ -98,6 +98,8 @@ def test_revoking_asks_for_confirmation_and_no_consent_shows_a_warning(
         reverse("participants:detail", args=[p.external_id]) + "?open=consent#consent"
     )
     assert page.locator("#consent-warning").count() == 0
+    # Revoking is folded under its own "Revoke"; opened, it asks for the box.
+    page.locator(f"#revoke-{consent.external_id} > summary").click()
     form = page.locator(f"#revoke-{consent.external_id}-form")
     form.locator("button[type=submit]").click()
     # The browser holds the form until the box is ticked.
