@@ -4,6 +4,7 @@ Field names match the names services use in their errors."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -161,40 +162,7 @@ class ParticipantCreateForm(Fieldsets, _IdentityFields):
         ],
         required=False,
     )
-    disclosure_recipient = forms.CharField(
-        label=_("To whom (recipient)"), max_length=200, required=False
-    )
-    disclosure_purpose = forms.CharField(
-        label=_("Purpose"), max_length=300, required=False
-    )
-    disclosure_information = forms.CharField(
-        label=_("Information that may be disclosed"), max_length=300, required=False
-    )
-    disclosure_discloser = forms.CharField(
-        label=_("Who may disclose"), max_length=200, required=False
-    )
-    disclosure_expires_on = forms.DateField(
-        label=_("Expires on"), required=False, widget=DateInput()
-    )
-    disclosure_expiry_event = forms.CharField(
-        label=_("Or expires on an event"),
-        max_length=200,
-        required=False,
-        help_text=_("For instance “end of treatment”."),
-    )
-    disclosure_revocation_explained = forms.BooleanField(
-        label=_(
-            "Told of the right to revoke in writing, how, and that it does not undo "
-            "what was already disclosed"
-        ),
-        required=False,
-    )
-    disclosure_signature = forms.ChoiceField(
-        label=_("Signed by the participant"),
-        choices=[("", "—"), *Consent.Signature.choices],
-        required=False,
-        initial=Consent.Signature.PAPER,
-    )
+    # The disclosure consent's fields are ConsentForm's own, prefixed (__init__).
 
     fieldsets = (
         (
@@ -217,6 +185,10 @@ class ParticipantCreateForm(Fieldsets, _IdentityFields):
         self, *args: Any, membership: Membership, can_assign: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        for name in REGISTRATION_DISCLOSURE:
+            field = copy.deepcopy(ConsentForm.base_fields[name])
+            field.required = False
+            self.fields[f"disclosure_{name}"] = field
         self.fields["disclosure_discloser"].initial = membership.organisation.name
         self.fields["program"].queryset = member_programs(membership)  # type: ignore[attr-defined]
         self.fields["site"].queryset = member_sites(membership)  # type: ignore[attr-defined]
