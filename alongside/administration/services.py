@@ -35,6 +35,7 @@ from alongside.core.models import (
 )
 from alongside.core.services import field_error
 from alongside.core.sessions import end_sessions_of
+from alongside.participants import due
 
 ORGANISATION_FIELDS = (
     "name",
@@ -69,6 +70,9 @@ def organisation_update(*, actor: Membership, **changes: Any) -> Organisation:
         setattr(org, name, value)
     org.full_clean(exclude=["slug"])
     org.save()
+    if before["timezone"] != org.timezone:
+        # Days are counted in the organisation's zone.
+        due.refresh_organisation(org)
     audit.record_by(
         actor,
         action=AuditEvent.Action.UPDATE,
@@ -142,6 +146,11 @@ def program_update(*, actor: Membership, program: Program, **changes: Any) -> Pr
         setattr(program, name, value)
     program.full_clean()
     program.save()
+    if (before["contact_due_days"], before["review_after_days"]) != (
+        program.contact_due_days,
+        program.review_after_days,
+    ):
+        due.refresh_program(program)
     audit.record_by(
         actor,
         action=AuditEvent.Action.UPDATE,

@@ -18,8 +18,8 @@ from alongside.care.models import (
     Referral,
 )
 from alongside.core import clock, reads
-from alongside.core.models import Membership, Program
-from alongside.participants.due import contact_due_q, organisation_programs
+from alongside.core.models import Membership
+from alongside.participants.due import contact_due_q
 from alongside.participants.models import Assignment, Participant
 from alongside.participants.policies import (
     can_view_identifying,
@@ -34,11 +34,6 @@ REFERRAL_STALE_DAYS = 7
 def org_now(membership: Membership) -> dt.datetime:
     """Now in the membership's organisation time zone."""
     return clock.local_now(membership.organisation)
-
-
-def org_programs(membership: Membership) -> list[Program]:
-    """The organisation's programs (a handful): the source of per-program rules."""
-    return organisation_programs(membership.organisation)
 
 
 def _open_assignment_to(user_id: int) -> Exists:
@@ -133,12 +128,11 @@ def today_for(membership: Membership) -> Today:
     today = clock.today(org)
     show_names = can_view_identifying(membership)
     fields = participant_fields(show_names)
-    programs = org_programs(membership)
     mine = own_caseload(membership)
     result = Today(show_names=show_names, today=today)
 
     due = (
-        mine.filter(contact_due_q(programs, org))
+        mine.filter(contact_due_q(org, on=today))
         .only(*fields)
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
     )

@@ -42,7 +42,7 @@ from alongside.core.services import (
     require_order,
     require_recent,
 )
-from alongside.participants import consent, corrections
+from alongside.participants import consent, corrections, due
 from alongside.participants.models import Enrolment, Participant
 
 
@@ -133,6 +133,7 @@ def encounter_create(
     Participant.objects.filter(pk=participant.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=occurred_at)
     ).update(last_contact_at=occurred_at, updated_at=clock.now())
+    due.refresh([participant.pk])
     audit.record_by(
         actor,
         action=AuditEvent.Action.CREATE,
@@ -398,6 +399,7 @@ def _refresh_last_contact(participant: Participant) -> None:
     Participant.objects.filter(pk=participant.pk).update(
         last_contact_at=latest, updated_at=clock.now()
     )
+    due.refresh([participant.pk])
 
 
 @transaction.atomic

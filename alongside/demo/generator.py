@@ -59,6 +59,7 @@ from alongside.core import audit, crypto
 from alongside.core import clock as core_clock
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.demo import names
+from alongside.participants import due
 from alongside.participants.models import (
     Assignment,
     Consent,
@@ -348,6 +349,8 @@ def _create_main_org(
         organisation=org,
         name=ED_PROGRAM,
         contact_due_days=3,
+        # An ED bridge program reviews an enrolment after ten days without a contact.
+        review_after_days=10,
         description=(
             "Peer recovery coaches meet people at the bedside after an overdose or an "
             "opioid-related visit and stay alongside them for the weeks that follow."
@@ -563,6 +566,25 @@ class _Plan:
     @property
     def active(self) -> bool:
         return self.ended_on is None
+
+
+def _due(plan: _Plan) -> tuple[date | None, date | None]:
+    """The participant's first day due a contact and their enrolment's first day due
+    a review (`participants.due`, which the services keep for live data)."""
+    program = plan.ctx.program
+    enrolments = (
+        [
+            due.OpenEnrolment(
+                0, plan.start_day, program.contact_due_days, program.review_after_days
+            )
+        ]
+        if plan.ended_on is None
+        else []
+    )
+    contact, reviews = due.due_dates(
+        plan.last, plan.start, enrolments, program.organisation
+    )
+    return contact, reviews.get(0)
 
 
 def _pseudonyms(rng: random.Random, n: int, taken: set[str]) -> list[str]:
@@ -1064,6 +1086,7 @@ def _history(
         "preferred_language": plan.language,
         "primary_substances": substances,
         "last_contact_at": plan.last,
+        "contact_due_on": _due(plan)[0],
         "created_at": plan.start,
     }
 
@@ -1654,6 +1677,7 @@ def _write_chunk(
                 discharge_reason=plan.discharge_reason,
                 recorded_by_id=h.assignments[0][0],
                 created_at=plan.start,
+                review_due_on=_due(plan)[1],
             )
         )
         for peer_id, started_at, ended_at, by in h.assignments:
@@ -1925,6 +1949,7 @@ def _registered_twice(org: Organisation) -> None:
         modality="in_person",
         note=TWIN_NOTE,
     )
+    due.refresh([twin.pk])
 
 
 def _leaders_work(rng: random.Random, org: Organisation) -> None:
@@ -1988,11 +2013,6 @@ def _leaders_work(rng: random.Random, org: Organisation) -> None:
         PeerProfile.objects.filter(user_id=busiest["peer_id"], organisation=org).update(
             caseload_capacity=max(1, busiest["n"] - 3)
         )
-    # An ED bridge program (a contact every 3 days) reviews an enrolment after ten
-    # days without one.
-    Program.objects.filter(organisation=org, contact_due_days=3).update(
-        review_after_days=10
-    )
 
 
 def build(

@@ -27,6 +27,7 @@ from alongside.core import audit, clock
 from alongside.core.models import AuditEvent, Membership
 from alongside.core.permissions import has_perm
 from alongside.core.services import field_error, require_length
+from alongside.participants import due
 from alongside.participants.models import Assignment, Merge, Participant
 
 ENDED_ASSIGNMENTS = "_ended_assignments"
@@ -138,6 +139,7 @@ def merge_start(
     )
     Participant.objects.filter(pk=survivor.pk).update(last_contact_at=latest)
     Participant.objects.filter(pk=duplicate.pk).update(archived_at=now)
+    due.refresh([survivor.pk, duplicate.pk])
     merge = Merge.objects.create(
         organisation_id=actor.organisation_id,
         survivor=survivor,
@@ -180,6 +182,7 @@ def merge_undo(*, actor: Membership, merge: Merge) -> Merge:
         last_contact_at=dt.datetime.fromisoformat(last) if last else None
     )
     Participant.objects.filter(pk=merge.duplicate_id).update(archived_at=None)
+    due.refresh([merge.survivor_id, merge.duplicate_id])
     merge.status = Merge.Status.UNDONE
     merge.decided_by = actor.user
     merge.decided_at = clock.now()

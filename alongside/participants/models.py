@@ -88,6 +88,11 @@ class Participant(ExternalIdModel):
     # Denormalised by encounter_create so caseload pages need no aggregate over
     # encounters.
     last_contact_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The first day they are due a contact (participants.due, kept by the services
+    # that change its inputs): "due" is an index range, not a rule over every row.
+    contact_due_on = models.DateField(
+        _("due a contact from"), null=True, blank=True, editable=False
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -95,7 +100,10 @@ class Participant(ExternalIdModel):
         indexes = [
             models.Index(
                 fields=["organisation", "pseudonym"], name="participant_org_pseud"
-            )
+            ),
+            models.Index(
+                fields=["organisation", "contact_due_on"], name="participant_org_due"
+            ),
         ]
 
     # True on the de-identified proxy below: what a record part checks before it
@@ -412,11 +420,18 @@ class Enrolment(Correctable, ExternalIdModel):
         blank=True,
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # While open: the first day it is due a discharge review (participants.due).
+    review_due_on = models.DateField(
+        _("due a review from"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-started_on", "-id"]
         indexes = [
             models.Index(fields=["program", "ended_on"], name="enrolment_program_open"),
+            models.Index(
+                fields=["program", "review_due_on"], name="enrolment_review_due"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

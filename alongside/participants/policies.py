@@ -104,16 +104,6 @@ def waiting_for_a_peer(membership: Membership | None) -> QuerySet[Participant]:
     return _organisation_participants(membership).filter(pk__in=waiting)
 
 
-def spans_programs(membership: Membership | None) -> bool:
-    """Whether this membership's view is whole programs (a manager's, an
-    evaluator's) rather than caseloads: queries over it are planned differently
-    (`participants.due.contact_due_q`)."""
-    return membership is not None and membership.role in (
-        Role.PROGRAM_MANAGER,
-        Role.EVALUATOR,
-    )
-
-
 def participants_visible_to(membership: Membership | None) -> QuerySet[Participant]:
     """The participants this membership may see at all."""
     if membership is None or not has_perm(membership, "participant.view"):

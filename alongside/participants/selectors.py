@@ -33,7 +33,7 @@ from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 from alongside.core.models import Membership, Organisation
 from alongside.core.permissions import has_perm
 from alongside.participants import record
-from alongside.participants.due import contact_due_q, organisation_programs
+from alongside.participants.due import contact_due_q
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
     Assignment,
@@ -49,7 +49,6 @@ from alongside.participants.policies import (
     parse_external_id,
     participants_visible_to,
     refuse,
-    spans_programs,
 )
 
 M = TypeVar("M", bound=Model)
@@ -178,11 +177,7 @@ def _is_due(membership: Membership | None) -> ExpressionWrapper | Value:
         return Value(False)
     org = membership.organisation
     return ExpressionWrapper(
-        contact_due_q(
-            organisation_programs(org),
-            org,
-            whole_programs=spans_programs(membership),
-        ),
+        contact_due_q(org),
         output_field=BooleanField(),
     )
 

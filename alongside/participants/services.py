@@ -24,7 +24,7 @@ from alongside.core.services import (
     require_plausible_birth_date,
     require_recent,
 )
-from alongside.participants import corrections
+from alongside.participants import corrections, due
 from alongside.participants.counters import ENROLMENTS
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
@@ -380,6 +380,7 @@ def enrolment_create(
         recorded_by=actor.user,
     )
     bump(program.pk, started_on, ENROLMENTS)
+    due.refresh([participant.pk])
     audit.record_by(
         actor,
         action=AuditEvent.Action.CREATE,
@@ -395,7 +396,7 @@ def enrolment_discharge(
     *, actor: Membership, enrolment: Enrolment, ended_on: dt.date, reason: str
 ) -> Enrolment:
     """Close an episode of care with its date and discharge reason."""
-    return close_period(
+    ended = close_period(
         actor=actor,
         record=enrolment,
         ended_on=ended_on,
@@ -405,6 +406,8 @@ def enrolment_discharge(
         already_ended=_("This enrolment has already ended."),
         choose_reason=_("Choose a discharge reason."),
     )
+    due.refresh([enrolment.participant_id])
+    return ended
 
 
 @transaction.atomic
@@ -556,7 +559,7 @@ def enrolment_amend(
         require_not_future("ended_on", e.ended_on, actor.organisation)
         require_order("started_on", e.started_on, "ended_on", e.ended_on)
 
-    return corrections.amend(
+    amended = corrections.amend(
         actor=actor,
         record=enrolment,
         reason=reason,
@@ -564,6 +567,8 @@ def enrolment_amend(
         counted=_enrolment_counted,
         check=check,
     )
+    due.refresh([enrolment.participant_id])
+    return amended
 
 
 @transaction.atomic
@@ -571,9 +576,11 @@ def enrolment_void(
     *, actor: Membership, enrolment: Enrolment, reason: str
 ) -> Enrolment:
     """Void an enrolment recorded in error: it leaves the counts and the lists."""
-    return corrections.void(
+    voided = corrections.void(
         actor=actor, record=enrolment, reason=reason, counted=_enrolment_counted
     )
+    due.refresh([enrolment.participant_id])
+    return voided
 
 
 @transaction.atomic

@@ -24,9 +24,9 @@ from django.utils.translation import get_language_info
 
 from alongside.core import clock, reads
 from alongside.core.models import Membership, Organisation, User
-from alongside.participants.due import contact_due_q, organisation_programs
+from alongside.participants.due import contact_due_q
 from alongside.participants.models import Assignment, Participant
-from alongside.participants.policies import participants_visible_to, spans_programs
+from alongside.participants.policies import participants_visible_to
 from alongside.workforce.models import LivedExperience, PeerProfile
 from alongside.workforce.policies import team_members_visible_to
 
@@ -51,6 +51,56 @@ class TeamRow:
         return self.capacity is not None and self.caseload > self.capacity
 
 
+@dataclass(frozen=True)
+class CapacityRow:
+    """A peer whose open caseload is above their capacity (`peers_over_capacity`)."""
+
+    user: User
+    caseload: int
+    capacity: int
+
+    over_capacity = True
+
+
+def _caseloads(peer_ids: list[int], organisation_id: int | None) -> dict[int, int]:
+    qs = Assignment.objects.filter(peer_id__in=peer_ids, ended_at__isnull=True)
+    if organisation_id is not None:
+        qs = qs.filter(
+            participant__organisation_id=organisation_id,
+            participant__archived_at__isnull=True,
+        )
+    # Without the organisation, an upper bound: every open assignment, counted fast.
+    n = Count("participant_id", distinct=True) if organisation_id else Count("id")
+    return dict(
+        qs.values("peer_id").annotate(n=n).values_list("peer_id", "n").order_by()
+    )
+
+
+def peers_over_capacity(membership: Membership) -> list[CapacityRow]:
+    """The peers on the team whose caseload (as `team_overview` counts it) is above
+    the capacity on their profile, for a team as large as a program (4 queries).
+
+    Counted over the narrow assignment table first; only the peers over capacity by
+    that count (it can only be higher) are counted again exactly, with the
+    participant's organisation and archiving, so the wide participant rows are read
+    for a few peers, not for the whole program."""
+    capacities = dict(
+        PeerProfile.objects.filter(
+            organisation_id=membership.organisation_id,
+            user_id__in=team_members_visible_to(membership).values("user_id"),
+            caseload_capacity__isnull=False,
+        ).values_list("user_id", "caseload_capacity")
+    )
+    rough = _caseloads(list(capacities), None)
+    candidates = [peer for peer, n in rough.items() if n > capacities[peer]]
+    exact = _caseloads(candidates, membership.organisation_id)
+    over = {peer: n for peer, n in exact.items() if n > capacities[peer]}
+    users = User.objects.filter(pk__in=list(over)).order_by(
+        "first_name", "last_name", "username"
+    )
+    return [CapacityRow(u, over[u.pk], capacities[u.pk]) for u in users]
+
+
 def language_name(code: str) -> str:
     try:
         return str(get_language_info(code)["name_local"])
@@ -62,7 +112,6 @@ def team_overview(membership: Membership) -> list[TeamRow]:
     """Caseload figures for every peer on the team (3 queries)."""
     org = membership.organisation
     today = clock.today(org)
-    programs = organisation_programs(org)
     members = list(
         team_members_visible_to(membership)
         .select_related("user")
@@ -92,13 +141,7 @@ def team_overview(membership: Membership) -> list[TeamRow]:
             caseload=Count("participant", distinct=True),
             due=Count(
                 "participant",
-                filter=contact_due_q(
-                    programs,
-                    org,
-                    prefix="participant__",
-                    participant_ref="participant_id",
-                    whole_programs=spans_programs(membership),
-                ),
+                filter=contact_due_q(org, prefix="participant__", on=today),
                 distinct=True,
             ),
             stale=Count("participant", filter=stale_q, distinct=True),
@@ -142,7 +185,6 @@ def team_overview(membership: Membership) -> list[TeamRow]:
 def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participant]:
     """The peer's current participants that this membership may see, with an
     `is_due` flag, never-contacted first then the longest without contact."""
-    programs = organisation_programs(membership.organisation)
     return (
         participants_visible_to(membership)
         .filter(
@@ -155,7 +197,7 @@ def peer_caseload_for(membership: Membership, peer: User) -> QuerySet[Participan
         )
         .annotate(
             is_due=ExpressionWrapper(
-                contact_due_q(programs, membership.organisation),
+                contact_due_q(membership.organisation),
                 output_field=BooleanField(),
             )
         )

@@ -19,9 +19,8 @@ fixed number of queries whatever the size of the team or the program:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.db.models import (
@@ -30,7 +29,6 @@ from django.db.models import (
     IntegerField,
     Min,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
 )
@@ -41,15 +39,20 @@ from alongside.core import clock, reads
 from alongside.core.models import Membership, User
 from alongside.core.permissions import has_perm
 from alongside.participants.access import open_requests_for
-from alongside.participants.due import contact_due_q, organisation_programs
+from alongside.participants.due import contact_due_q, review_due_q
 from alongside.participants.models import Assignment, Enrolment
 from alongside.participants.policies import (
     can_view_identifying,
     participants_visible_to,
-    spans_programs,
+    team_user_ids,
     waiting_for_a_peer,
 )
-from alongside.workforce.selectors import TeamRow, team_overview
+from alongside.workforce.selectors import (
+    CapacityRow,
+    TeamRow,
+    peers_over_capacity,
+    team_overview,
+)
 
 TODAY_LIMIT = 25
 REFERRAL_STUCK_DAYS = 14
@@ -75,10 +78,11 @@ class TeamToday:
     due: Section = field(default_factory=Section)
     followups: Section = field(default_factory=Section)
     unassigned: Section = field(default_factory=Section)
-    over_capacity: list[TeamRow] = field(default_factory=list)
+    over_capacity: Sequence[TeamRow | CapacityRow] = field(default_factory=list)
     stuck: Section = field(default_factory=Section)
     reviews: Section = field(default_factory=Section)
     access: Section = field(default_factory=Section)  # peers asking for someone
+    supervises: bool = True  # a manager with peers of their own to supervise
 
 
 def _section(qs: QuerySet[Any]) -> Section:
@@ -99,7 +103,6 @@ def team_today_for(membership: Membership) -> TeamToday:
     org = membership.organisation
     today = clock.today(org)
     show_names = can_view_identifying(membership)
-    programs = organisation_programs(org)
     page = TeamToday(
         show_names=show_names,
         today=today,
@@ -107,9 +110,21 @@ def team_today_for(membership: Membership) -> TeamToday:
     )
     # The screen's kind for the read audit, before team_overview notes its own.
     reads.note_list([], kind="workforce.team_today")
-    rows = team_overview(membership)
-    peers: dict[int, User] = {r.user.pk: r.user for r in rows}
-    page.over_capacity = [r for r in rows if r.over_capacity]
+    if page.program_view:
+        # A manager's team is every peer of their programs: capacity across all of
+        # them, but the caseload lists (due, follow-ups) only for the peers they
+        # supervise themselves; across the programs those are the caseload's
+        # filters (docs/benchmarks.md: counted over whole programs they cost more
+        # than the page's budget).
+        page.over_capacity = peers_over_capacity(membership)
+        peers: dict[int, User] = {
+            u.pk: u for u in User.objects.filter(pk__in=team_user_ids(membership))
+        }
+        page.supervises = bool(peers)
+    else:
+        rows = team_overview(membership)
+        peers = {r.user.pk: r.user for r in rows}
+        page.over_capacity = [r for r in rows if r.over_capacity]
     scope = participants_visible_to(membership).filter(archived_at__isnull=True)
     team = scope.filter(
         Exists(
@@ -122,9 +137,7 @@ def team_today_for(membership: Membership) -> TeamToday:
     )
 
     page.due = _section(
-        team.filter(
-            contact_due_q(programs, org, whole_programs=spans_programs(membership))
-        )
+        team.filter(contact_due_q(org, on=today))
         .annotate(peer_id=_open_peer())
         .only(*participant_fields(show_names))
         .order_by(F("last_contact_at").asc(nulls_first=True), "pseudonym")
@@ -193,40 +206,26 @@ def team_today_for(membership: Membership) -> TeamToday:
         )
         for r in page.stuck.rows:
             r.days_unchanged = clock.days_since(r.status_changed_at, org, on=today)
-        # Quiet for the program's review interval: no contact since the cut-off,
-        # or never contacted and enrolled before it.
-        review = [
-            Q(program_id=p.pk)
-            & (
-                Q(participant__last_contact_at__lt=cutoff)
-                | Q(
-                    participant__last_contact_at__isnull=True,
-                    started_on__lt=clock.local_day(cutoff, org),
-                )
+        # Quiet for the program's review interval (participants.due).
+        page.reviews = _section(
+            Enrolment.objects.filter(
+                participant__in=scope.values("pk"), ended_on__isnull=True
             )
-            for p in programs
-            for cutoff in [clock.cutoff(p.review_after_days, org, on=today)]
-        ]
-        if review:
-            page.reviews = _section(
-                Enrolment.objects.filter(
-                    participant__in=scope.values("pk"), ended_on__isnull=True
-                )
-                .filter(reduce(or_, review))
-                .select_related("participant", "program")
-                .only(
-                    "external_id",
-                    "started_on",
-                    "program__name",
-                    "program__review_after_days",
-                    *participant_fields(show_names, "participant__"),
-                )
-                .order_by(F("participant__last_contact_at").asc(nulls_first=True), "id")
+            .filter(review_due_q(org, on=today))
+            .select_related("participant", "program")
+            .only(
+                "external_id",
+                "started_on",
+                "program__name",
+                "program__review_after_days",
+                *participant_fields(show_names, "participant__"),
             )
-            for e in page.reviews.rows:
-                e.days_since = clock.days_since(
-                    e.participant.last_contact_at, org, on=today
-                )
+            .order_by(F("participant__last_contact_at").asc(nulls_first=True), "id")
+        )
+        for e in page.reviews.rows:
+            e.days_since = clock.days_since(
+                e.participant.last_contact_at, org, on=today
+            )
 
     reads.note_list(
         [

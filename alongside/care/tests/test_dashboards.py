@@ -16,6 +16,7 @@ from alongside.care.tests.factories import (
     ReferralFactory,
 )
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants import due as due_dates
 from alongside.participants.models import Participant
 
 # Date-sensitive: `make test` also runs it at every calendar-splitting instant.
@@ -35,6 +36,7 @@ def _participant(world, *, program, days_since_contact, peer="alice", **kwargs):
         Participant.objects.filter(pk=p.pk).update(
             last_contact_at=timezone.now() - dt.timedelta(days=days_since_contact)
         )
+        due_dates.refresh([p.pk])
     return p
 
 
@@ -69,6 +71,7 @@ def test_today_lists_a_participant_never_contacted(world):
 def test_today_ignores_a_closed_enrolment_and_other_peers_caseloads(world):
     closed = _participant(world, program=world.program, days_since_contact=30)
     closed.enrolments.update(ended_on=world.today())
+    due_dates.refresh([closed.pk])
     bobs = _participant(world, program=world.program, days_since_contact=30, peer="bob")
     due = _due_ids(world)
     assert closed.pk not in due

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import factory
 
 from alongside.core import clock
 from alongside.core.crypto import blind_index
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
+from alongside.participants import due
 from alongside.participants.models import Consent, Disclosure, Enrolment, Participant
 from alongside.testing import current_case
 
@@ -87,9 +89,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
             self.programs.set(extracted)
 
 
+def _refresh_due(participant_id: int) -> None:
+    # The services keep the due dates (participants.due); rows made here get them
+    # the same way (a test that changes rows with .update() calls due.refresh).
+    due.refresh([participant_id])
+
+
 class ParticipantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Participant
+        skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
     given_name = factory.Sequence(lambda n: f"Given{n}")
@@ -105,15 +114,27 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     )
     primary_substances = factory.LazyFunction(lambda: ["opioids"])
 
+    @factory.post_generation
+    def due_dates(obj: Participant, create: bool, extracted: Any, **kw: Any) -> None:
+        if create:
+            _refresh_due(obj.pk)
+            obj.refresh_from_db(fields=["contact_due_on"])
+
 
 class EnrolmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrolment
+        skip_postgeneration_save = True
 
     participant = factory.SubFactory(ParticipantFactory)
     program = factory.SubFactory(ProgramFactory)
     started_on = days_before_today(30)
     recorded_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def due_dates(obj: Enrolment, create: bool, extracted: Any, **kw: Any) -> None:
+        if create:
+            _refresh_due(obj.participant_id)
 
 
 class ConsentFactory(factory.django.DjangoModelFactory):

@@ -12,6 +12,7 @@ from alongside.care.models import Referral, TreatmentEpisode
 from alongside.care.tests.factories import AssignmentFactory
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants import due
 from alongside.participants.models import Enrolment, Participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
@@ -47,6 +48,7 @@ def people(world):
     EnrolmentFactory(participant=kai, program=world.program_two)
     AssignmentFactory(participant=kai, peer=alice)
     Participant.objects.filter(pk=world.participant.pk).update(last_contact_at=None)
+    due.refresh([world.participant.pk])
     return world.participant, dee, kai
 
 

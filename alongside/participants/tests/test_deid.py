@@ -13,7 +13,7 @@ from django.utils import formats
 from alongside.core import clock
 from alongside.core.models import Organisation
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
-from alongside.participants import deid
+from alongside.participants import deid, due
 from alongside.participants.models import Enrolment, Participant
 from alongside.participants.policies import participant_get_for_user
 
@@ -72,6 +72,7 @@ def _spread_record_dates(world, latest: dt.date, gap: int) -> None:
         last = dt.datetime.combine(next(days), dt.time(12), tzinfo=zone)
         type(e).objects.filter(pk=e.pk).update(occurred_at=last)
     Participant.objects.filter(pk=p.pk).update(last_contact_at=last)
+    due.refresh([p.pk])
 
 
 def _set(org, **fields):

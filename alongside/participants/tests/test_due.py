@@ -10,7 +10,7 @@ import pytest
 from alongside.care.selectors import today_for
 from alongside.care.tests.factories import AssignmentFactory
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
-from alongside.participants import selectors
+from alongside.participants import due, selectors
 from alongside.participants.models import Participant
 from alongside.workforce.selectors import peer_caseload_for, team_overview
 
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 def _seen(world, participant, when):
     Participant.objects.filter(pk=participant.pk).update(last_contact_at=when)
+    due.refresh([participant.pk])
 
 
 def _due_everywhere(world, participant) -> dict[str, bool]:
@@ -74,6 +75,7 @@ def test_an_ended_enrolment_no_longer_sets_the_interval(world, two_programs):
     two_programs.enrolments.filter(program=world.program).update(
         ended_on=world.today(), discharge_reason="moved"
     )
+    due.refresh([two_programs.pk])
     _seen(world, two_programs, world.now() - dt.timedelta(days=5))
     answers = _due_everywhere(world, two_programs)
     assert answers == {
@@ -111,13 +113,11 @@ def test_a_contact_two_calendar_days_ago_is_not_due_whatever_the_hour(
     assert not (answers["today"] or answers["caseload"] or answers["peer caseload"])
 
 
-def test_both_forms_of_the_due_rule_select_the_same_people(world):
-    """contact_due_q's correlated form (caseloads) and hashed form (whole programs)
-    are one rule: over participants never contacted, recently contacted, past one
-    program's interval and not the other's, discharged, or in no program."""
+def test_the_stored_dates_select_the_rule_s_people(world):
+    """contact_due_on answers the rule: over participants never contacted, recently
+    contacted, past one program's interval and not the other's, discharged, or in
+    no program; and it agrees with a full recompute."""
     from django.utils import timezone
-
-    from alongside.participants.due import contact_due_q, organisation_programs
 
     now = timezone.now()
     people = []
@@ -143,11 +143,102 @@ def test_both_forms_of_the_due_rule_select_the_same_people(world):
                 discharge_reason="moved" if ended else "",
             )
         people.append(p)
-    programs = organisation_programs(world.org)
     everyone = Participant.objects.filter(pk__in=[p.pk for p in people])
-    correlated = set(everyone.filter(contact_due_q(programs, world.org)))
-    hashed = set(
-        everyone.filter(contact_due_q(programs, world.org, whole_programs=True))
+    assert set(everyone.filter(due.contact_due_q(world.org))) == {
+        people[i] for i in (0, 2, 4, 7)
+    }
+    assert due.stale(world.org) == []
+    # Tomorrow, the one seen 5 days ago in the 7-day program is not yet due (6
+    # days); the day after, it is.
+    later = world.today() + dt.timedelta(days=2)
+    assert people[3] in everyone.filter(due.contact_due_q(world.org, on=later))
+
+
+def test_the_services_keep_the_dates(world):
+    """Every service that changes what "due" rests on rewrites the dates in its
+    transaction: after each step, the stored dates equal a full recompute."""
+    from alongside.administration.services import organisation_update, program_update
+    from alongside.care.services import (
+        encounter_amend,
+        encounter_create,
+        encounter_void,
     )
-    assert correlated == hashed
-    assert {people[i] for i in (0, 2, 4, 7)} == correlated
+    from alongside.participants.services import (
+        enrolment_create,
+        enrolment_discharge,
+        enrolment_void,
+        participant_create,
+    )
+
+    alice, ada = world.members["alice"], world.members["ada"]
+    p = participant_create(
+        actor=alice,
+        program=world.program,
+        started_on=world.today() - dt.timedelta(days=20),
+        given_name="Noor",
+    )
+    assert due.stale(world.org) == []
+    assert p in Participant.objects.filter(due.contact_due_q(world.org))
+    contact = encounter_create(
+        actor=alice,
+        participant=p,
+        program=world.program,
+        type="check_in_call",
+        duration_minutes=10,
+        modality="phone",
+    )
+    assert due.stale(world.org) == []
+    assert p not in Participant.objects.filter(due.contact_due_q(world.org))
+    encounter_amend(
+        actor=alice,
+        encounter=contact,
+        reason="Logged on the wrong day",
+        occurred_at=world.at(world.today() - dt.timedelta(days=12)),
+    )
+    assert due.stale(world.org) == []
+    p.refresh_from_db()
+    assert p.contact_due_on == world.today() - dt.timedelta(days=9)
+    second = enrolment_create(
+        actor=world.members["sam"],
+        participant=p,
+        program=world.program_two,
+        started_on=world.today() - dt.timedelta(days=1),
+    )
+    assert due.stale(world.org) == []
+    first = p.enrolments.get(program=world.program)
+    enrolment_discharge(
+        actor=world.members["sam"],
+        enrolment=first,
+        ended_on=world.today(),
+        reason="transferred",
+    )
+    p.refresh_from_db()
+    assert p.contact_due_on == world.today() - dt.timedelta(days=5)  # 7-day program
+    program_update(actor=ada, program=world.program_two, contact_due_days=14)
+    assert due.stale(world.org) == []
+    p.refresh_from_db()
+    assert p.contact_due_on == world.today() + dt.timedelta(days=2)
+    organisation_update(actor=ada, timezone="Pacific/Kiritimati")
+    assert due.stale(world.org) == []
+    encounter_void(actor=alice, encounter=contact, reason="Wrong participant")
+    enrolment_void(actor=world.members["sam"], enrolment=second, reason="Entered twice")
+    assert due.stale(world.org) == []
+    p.refresh_from_db()
+    # Never contacted again, and in no program: due from the day they were
+    # registered.
+    assert p.last_contact_at is None
+    assert p.contact_due_on is not None
+
+
+def test_rebuild_due_dates_finds_and_mends_a_change_made_around_the_services(world):
+    from django.core.management import CommandError, call_command
+
+    call_command("rebuild_due_dates", "--check")
+    Participant.objects.filter(pk=world.participant.pk).update(
+        last_contact_at=world.now()
+    )
+    with pytest.raises(CommandError, match="1 participants"):
+        call_command("rebuild_due_dates", "--check")
+    call_command("rebuild_due_dates")
+    call_command("rebuild_due_dates", "--check")
+    assert due.stale() == []

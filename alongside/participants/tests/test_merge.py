@@ -24,6 +24,7 @@ from alongside.core.tests.factories import (
     EnrolmentFactory,
     ParticipantFactory,
 )
+from alongside.participants import due
 from alongside.participants import merge as merging
 from alongside.participants.models import (
     Assignment,
@@ -100,6 +101,8 @@ def test_a_merge_moves_every_row_and_archives_the_duplicate(world, twin):
     assert list(open_peers) == ["alice"]
     world.participant.refresh_from_db()
     assert world.participant.last_contact_at == twin.last_contact_at
+    # The survivor's due dates now count the twin's contacts and enrolments.
+    assert due.stale(world.org) == []
 
 
 def test_both_ids_carry_the_audit_trail(world, twin):
@@ -134,6 +137,7 @@ def test_undo_restores_exactly_what_was_there(world, twin):
     )
     m.refresh_from_db()
     assert m.status == "undone" and m.decided_by == world.user("maria")
+    assert due.stale(world.org) == []
 
 
 def test_a_confirmed_merge_cannot_be_undone(world, twin):

@@ -19,6 +19,7 @@ from alongside.core.tests.factories import (
     EnrolmentFactory,
     ParticipantFactory,
 )
+from alongside.participants import due as due_dates
 from alongside.participants import selectors
 
 # Date-sensitive: `make test` also runs it at every calendar-splitting instant.
@@ -71,6 +72,7 @@ def test_caseload_orders_never_contacted_then_oldest_contact_first(world):
     for p, when in ((recent, now), (old, now - dt.timedelta(days=9))):
         p.last_contact_at = when
         p.save()
+        due_dates.refresh([p.pk])
         AssignmentFactory(participant=p, peer=alice.user)
     order = [p.pk for p in selectors.caseload(alice)]
     assert order == [world.participant.pk, old.pk, recent.pk]
@@ -85,6 +87,7 @@ def test_caseload_rows_flag_due_contacts(world):
             world.today() - dt.timedelta(days=days), 12
         )
         world.participant.save()
+        due_dates.refresh([world.participant.pk])
         (row,) = selectors.caseload_rows(selectors.caseload(alice), world.org)
         assert (row.days_since_contact, row.due) == (days, due)
 

@@ -21,6 +21,7 @@ from alongside.core.tests.factories import (
     EnrolmentFactory,
     ParticipantFactory,
 )
+from alongside.participants import due
 from alongside.participants.models import Consent, Enrolment, Participant
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,7 @@ def test_caseload_shows_days_since_last_contact_and_due_after_program_days(world
     Participant.objects.filter(pk=world.participant.pk).update(
         last_contact_at=timezone.now() - dt.timedelta(days=5)
     )
+    due.refresh([world.participant.pk])
     html = world.client_for("alice").get(reverse("participants:caseload")).content
     row = html.decode().split(f'id="row-{world.participant.pseudonym}"')[1]
     row = row.split("</tr>")[0]
@@ -96,6 +98,7 @@ def test_caseload_does_not_mark_recent_contact_due(world):
     Participant.objects.filter(pk=world.participant.pk).update(
         last_contact_at=timezone.now() - dt.timedelta(hours=1)
     )
+    due.refresh([world.participant.pk])
     html = world.client_for("alice").get(reverse("participants:caseload")).content
     assert 'class="due"' not in html.decode()
 

@@ -16,6 +16,7 @@ from alongside.care.tests.factories import (
 )
 from alongside.care.tests.test_dashboards import _grow_caseload, _participant, _queries
 from alongside.core.counters import rebuild_counts
+from alongside.participants import due
 from alongside.reporting.selectors import program_overview
 
 # Date-sensitive: `make test` also runs it at every calendar-splitting instant.
@@ -44,6 +45,7 @@ def test_overview_counts_active_participants_contacts_and_treatment(world):
         TreatmentEpisodeFactory(participant=p, program=world.program)
     ended = _participant(world, program=world.program, days_since_contact=1)
     ended.enrolments.update(ended_on=world.today())
+    due.refresh([ended.pk])
     # Last year's contact does not count this month.
     Encounter.objects.filter(participant=world.participant).update(
         occurred_at=timezone.now() - dt.timedelta(days=400)

@@ -22,11 +22,28 @@ def _bobs_request(w: Any) -> Any:
     )
 
 
+def _rosa_quiet(w: Any) -> None:
+    """Rosa, not contacted for 100 days: due across sam's team, and a discharge
+    review on maria's program Today."""
+    import datetime as dt
+
+    from alongside.participants import due
+    from alongside.participants.models import Participant
+
+    Participant.objects.filter(pk=w.participant.pk).update(
+        last_contact_at=w.at(w.today() - dt.timedelta(days=100))
+    )
+    due.refresh([w.participant.pk])
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "team": Endpoint(lambda w: reverse("workforce:team"), row(sam=OK, maria=OK)),
     # The team's (and, for managers, the program's) Today.
     "team-today": Endpoint(
-        lambda w: reverse("workforce:today"), row(sam=OK, maria=OK), shows_name=True
+        lambda w: reverse("workforce:today"),
+        row(sam=OK, maria=OK),
+        prepare=_rosa_quiet,
+        shows_name=True,
     ),
     "peer-caseload": Endpoint(
         lambda w: reverse(

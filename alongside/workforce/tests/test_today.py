@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from alongside.administration.services import program_update
 from alongside.care.models import Referral
 from alongside.care.tests.factories import AssignmentFactory, ReferralFactory
 from alongside.core.models import AuditEvent
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants import due
 from alongside.participants.models import Assignment, Participant
 from alongside.workforce.models import PeerProfile
 from alongside.workforce.today import team_today_for
@@ -34,6 +36,7 @@ def test_leaders_land_on_the_team_today_and_peers_on_their_own(world):
 
 def test_the_team_today_lists_who_is_due_with_their_peer(world):
     Participant.objects.filter(pk=world.participant.pk).update(last_contact_at=None)
+    due.refresh([world.participant.pk])
     html = _html(world, "sam")
     entry = html.split(f'id="team-due-{world.participant.external_id}"')[1]
     entry = entry.split("</li>")[0]
@@ -109,13 +112,15 @@ def test_managers_see_stuck_referral_loops_and_discharge_reviews(world):
     supervisor = _html(world, "sam")
     assert 'id="stuck"' not in supervisor and 'id="reviews"' not in supervisor
     # The program's own rule: a longer review interval takes it off the list.
-    world.program.review_after_days = 120
-    world.program.save()
+    program_update(
+        actor=world.members["ada"], program=world.program, review_after_days=120
+    )
     assert f'id="review-{enrolment.external_id}"' not in _html(world, "maria")
 
 
 def test_the_page_is_read_audited_with_the_participants_it_shows(world):
     Participant.objects.filter(pk=world.participant.pk).update(last_contact_at=None)
+    due.refresh([world.participant.pk])
     _html(world, "sam")
     row = AuditEvent.objects.filter(target_type="workforce.team_today").latest("id")
     assert world.participant.pseudonym in row.changes["shown"]
@@ -124,3 +129,49 @@ def test_the_page_is_read_audited_with_the_participants_it_shows(world):
 def test_an_evaluator_and_a_peer_have_no_team_today(world):
     for name in ("eve", "alice", "ada"):
         assert world.client_for(name).get(reverse("workforce:today")).status_code == 404
+
+
+def test_managers_see_every_peer_over_capacity_in_their_programs(world):
+    """The program's peers, counted as the team page counts them: an archived
+    participant or another organisation's does not count."""
+    alice, bob = world.user("alice"), world.user("bob")
+    for user, capacity in ((alice, 1), (bob, 5)):
+        PeerProfile.objects.create(
+            user=user, organisation=world.org, caseload_capacity=capacity
+        )
+    for _ in range(2):
+        p = ParticipantFactory(organisation=world.org)
+        EnrolmentFactory(participant=p, program=world.program)
+        AssignmentFactory(participant=p, peer=alice)
+    archived = ParticipantFactory(organisation=world.org, archived_at=world.now())
+    AssignmentFactory(participant=archived, peer=bob)
+    page = team_today_for(world.members["maria"])
+    assert [(r.user, r.caseload, r.capacity) for r in page.over_capacity] == [
+        (alice, 3, 1)  # the world's participant and the two above
+    ]
+    html = _html(world, "maria")
+    assert "3 people, capacity 1" in html
+    # As the supervisor's team page counts it.
+    team = {
+        r.user: r.caseload for r in team_today_for(world.members["sam"]).over_capacity
+    }
+    assert team == {alice: 3}
+
+
+def test_a_manager_s_due_and_follow_up_lists_are_for_the_peers_they_supervise(world):
+    Participant.objects.filter(pk=world.participant.pk).update(last_contact_at=None)
+    due.refresh([world.participant.pk])
+    maria = world.members["maria"]
+    page = team_today_for(maria)
+    assert not page.supervises and page.due.rows == []
+    html = _html(world, "maria")
+    assert f'id="team-due-{world.participant.external_id}"' not in html
+    assert f"{reverse('participants:caseload')}?due=on" in html
+    # Once alice reports to maria, alice's people are on maria's lists.
+    alice = world.members["alice"]
+    alice.supervisor = maria.user
+    alice.save()
+    page = team_today_for(maria)
+    assert page.supervises
+    assert world.participant.pk in {p.pk for p in page.due.rows}
+    assert f'id="team-due-{world.participant.external_id}"' in _html(world, "maria")

@@ -17,6 +17,7 @@ from alongside.core.tests.factories import (
     ParticipantFactory,
     UserFactory,
 )
+from alongside.participants import due
 from alongside.participants.models import Participant
 from alongside.workforce.models import PeerProfile
 from alongside.workforce.policies import team_members_visible_to
@@ -34,6 +35,7 @@ def _participant(world, *, program, peer="alice", days_since_contact=None):
         Participant.objects.filter(pk=p.pk).update(
             last_contact_at=timezone.now() - dt.timedelta(days=days_since_contact)
         )
+        due.refresh([p.pk])
     return p
 
 
@@ -195,6 +197,7 @@ def _grow(world, n: int) -> None:
                 Participant.objects.filter(pk=p.pk).update(
                     last_contact_at=timezone.now() - dt.timedelta(days=days + i % 3)
                 )
+                due.refresh([p.pk])
         _participant(world, program=world.program, days_since_contact=i)
 
 

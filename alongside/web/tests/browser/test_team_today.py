@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from alongside.conftest import World
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+from alongside.participants import due as due_dates
 from alongside.participants.models import Assignment, Participant
 from alongside.web.tests.browser.conftest import PHONE, serious_axe_findings, sign_in
 
@@ -20,6 +21,7 @@ def test_a_supervisor_assigns_a_waiting_participant_from_the_team_today(
     world: World, new_page: Any, screenshot: Any
 ) -> None:
     Participant.objects.filter(pk=world.participant.pk).update(last_contact_at=None)
+    due_dates.refresh([world.participant.pk])
     waiting = ParticipantFactory(
         organisation=world.org, given_name="Noor", family_name="Haddad"
     )
