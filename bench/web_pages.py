@@ -37,6 +37,9 @@ SECONDARY_PANELS = ("referrals", "treatment", "enrolments", "consent", "assignme
 # BENCH_PROFILE="participant page" profiles that page (and the trivial view) instead
 # of timing every page: where the time goes, by package.
 PROFILE = os.environ.get("BENCH_PROFILE", "")
+# BENCH_ONLY="Today,filtered" times only the pages whose names contain one of these
+# (and the trivial view, the yardstick).
+ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
 
 
 def measure(client: Client, url: str) -> tuple[int, list[float]]:
@@ -177,6 +180,12 @@ def main() -> None:
             + f"?status=active&due=on&peer={busiest_peer_id}",
         ),
         (
+            # Where the program Today sends a manager for who is due.
+            "caseload, filtered (manager: due)",
+            manager,
+            reverse("participants:caseload") + "?due=on",
+        ),
+        (
             "correction page (a contact)",
             peer,
             reverse(
@@ -222,6 +231,12 @@ def main() -> None:
             if name == PROFILE or name.startswith("trivial"):
                 profile(name, client, url)
         return
+    if ONLY:
+        pages = [
+            p
+            for p in pages
+            if p[0].startswith("trivial") or any(o in p[0] for o in ONLY)
+        ]
     results: list[tuple[str, int, float, float]] = []
     for name, client, url in pages:
         queries, times = measure(client, url)

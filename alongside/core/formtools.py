@@ -67,17 +67,30 @@ class LongSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: Any = None, renderer: Any = None
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = []
-        for group_name, group, _index in widget["optgroups"]:
-            options = "".join(
-                f'<option value="{escape(o["value"])}"{_attrs(o["attrs"])}>'
-                f"{conditional_escape(o['label'])}</option>"
-                for o in group
+        # The base widget's context (name, attributes, formatted value), without
+        # Select's optgroups, which builds a dict per option.
+        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        chosen = {str(v) for v in widget["value"]}
+        taken = False  # a single select marks only the first match
+
+        def option(value: Any, label: Any) -> str:
+            nonlocal taken
+            value = "" if value is None else str(value)
+            selected = value in chosen and not taken
+            taken = taken or selected
+            mark = " selected" if selected else ""
+            return (
+                f'<option value="{escape(value)}"{mark}>'
+                f"{conditional_escape(label)}</option>"
             )
-            if group_name:
-                options = f'<optgroup label="{escape(group_name)}">{options}</optgroup>'
-            parts.append(options)
+
+        parts = []
+        for value, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                inner = "".join(option(v, lab) for v, lab in label)
+                parts.append(f'<optgroup label="{escape(value)}">{inner}</optgroup>')
+            else:
+                parts.append(option(value, label))
         html = (
             f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>'
             f"{''.join(parts)}</select>"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -71,7 +71,22 @@ class SiteChoiceField(ExternalIdChoiceField):
         return f"{obj.program.name} — {obj.name}"
 
 
+class _PeerChoices(forms.models.ModelChoiceIterator):
+    """The options from four columns, not a model instance per peer: a program
+    manager's filter lists every peer of the program (a thousand at bench scale)."""
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for external_id, first, last, username in self.queryset.values_list(
+            "external_id", "first_name", "last_name", "username"
+        ):
+            yield (str(external_id), f"{first} {last}".strip() or username)
+
+
 class PeerChoiceField(ExternalIdChoiceField):
+    iterator = _PeerChoices
+
     def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
         return obj.get_full_name() or obj.username
 

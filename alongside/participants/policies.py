@@ -68,6 +68,15 @@ def _organisation_participants(membership: Membership) -> QuerySet[Participant]:
     return qs.filter(organisation_id=membership.organisation_id)
 
 
+def program_ids(membership: Membership) -> list[int]:
+    """The membership's programs' ids, as values (one small query). A scope over
+    whole programs filters on these rather than on a subquery of them: PostgreSQL
+    then knows from its statistics how many enrolments they hold, where for a
+    subquery it guesses one program's share and hashes every enrolment of the
+    organisation (a manager's due list: 85 ms against 46 ms at 100,000)."""
+    return list(membership.programs.values_list("pk", flat=True))
+
+
 def waiting_for_a_peer(membership: Membership | None) -> QuerySet[Participant]:
     """Who waits for a peer in this membership's programs: an open enrolment in one
     of them and no open assignment. Within `participants_visible_to` for supervisors
@@ -87,6 +96,8 @@ def waiting_for_a_peer(membership: Membership | None) -> QuerySet[Participant]:
     waiting = list(
         Enrolment.objects.filter(
             ended_on__isnull=True,
+            # A subquery here, not program_ids(): with the values PostgreSQL
+            # picks a nested loop over every open enrolment (92 ms against 25).
             program__in=membership.programs.all(),
             participant__organisation_id=membership.organisation_id,
         )
@@ -139,7 +150,7 @@ def participants_visible_to(membership: Membership | None) -> QuerySet[Participa
             Exists(
                 Enrolment.objects.filter(
                     participant_id=OuterRef("pk"),
-                    program__in=membership.programs.all(),
+                    program_id__in=program_ids(membership),
                 )
             )
         )

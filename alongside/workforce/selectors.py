@@ -62,7 +62,9 @@ class CapacityRow:
     over_capacity = True
 
 
-def _caseloads(peer_ids: list[int], organisation_id: int | None) -> dict[int, int]:
+def _caseloads(
+    peer_ids: list[int] | QuerySet[Any, Any], organisation_id: int | None
+) -> dict[int, int]:
     qs = Assignment.objects.filter(peer_id__in=peer_ids, ended_at__isnull=True)
     if organisation_id is not None:
         qs = qs.filter(
@@ -84,14 +86,14 @@ def peers_over_capacity(membership: Membership) -> list[CapacityRow]:
     that count (it can only be higher) are counted again exactly, with the
     participant's organisation and archiving, so the wide participant rows are read
     for a few peers, not for the whole program."""
-    capacities = dict(
-        PeerProfile.objects.filter(
-            organisation_id=membership.organisation_id,
-            user_id__in=team_members_visible_to(membership).values("user_id"),
-            caseload_capacity__isnull=False,
-        ).values_list("user_id", "caseload_capacity")
+    profiles = PeerProfile.objects.filter(
+        organisation_id=membership.organisation_id,
+        user_id__in=team_members_visible_to(membership).values("user_id"),
+        caseload_capacity__isnull=False,
     )
-    rough = _caseloads(list(capacities), None)
+    capacities = dict(profiles.values_list("user_id", "caseload_capacity"))
+    # A subquery, not a thousand parameters.
+    rough = _caseloads(profiles.values("user_id"), None)
     candidates = [peer for peer, n in rough.items() if n > capacities[peer]]
     exact = _caseloads(candidates, membership.organisation_id)
     over = {peer: n for peer, n in exact.items() if n > capacities[peer]}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
+    Count,
     Exists,
     F,
     IntegerField,
@@ -31,6 +32,7 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Window,
 )
 
 from alongside.care.models import OPEN_REFERRAL_STATUSES, Referral
@@ -44,6 +46,7 @@ from alongside.participants.models import Assignment, Enrolment
 from alongside.participants.policies import (
     can_view_identifying,
     participants_visible_to,
+    program_ids,
     team_user_ids,
     waiting_for_a_peer,
 )
@@ -86,8 +89,11 @@ class TeamToday:
 
 
 def _section(qs: QuerySet[Any]) -> Section:
-    # Always counted, so the page's query count does not depend on the data.
-    return Section(list(qs[:TODAY_LIMIT]), qs.order_by().count())
+    """The first rows and, in the same query, how many there are in all (a window
+    count over the whole result, taken before the limit): one query per list
+    whatever the data."""
+    rows = list(qs.annotate(in_all=Window(Count("pk")))[:TODAY_LIMIT])
+    return Section(rows, rows[0].in_all if rows else 0)
 
 
 def _open_peer() -> Subquery:
@@ -185,8 +191,12 @@ def team_today_for(membership: Membership) -> TeamToday:
             p.waiting_days = (today - p.enrolled_on).days if p.enrolled_on else None
 
     if page.program_view:
+        # The manager's programs' own referrals and enrolments (a participant in two
+        # programs has the other program's on its manager's page).
+        programs = program_ids(membership)
         page.stuck = _section(
             Referral.objects.filter(
+                program_id__in=programs,
                 participant__in=scope.values("pk"),
                 status__in=OPEN_REFERRAL_STATUSES,
                 status_changed_at__lt=clock.cutoff(REFERRAL_STUCK_DAYS, org, on=today),
@@ -209,7 +219,9 @@ def team_today_for(membership: Membership) -> TeamToday:
         # Quiet for the program's review interval (participants.due).
         page.reviews = _section(
             Enrolment.objects.filter(
-                participant__in=scope.values("pk"), ended_on__isnull=True
+                program_id__in=programs,
+                participant__in=scope.values("pk"),
+                ended_on__isnull=True,
             )
             .filter(review_due_q(org, on=today))
             .select_related("participant", "program")
