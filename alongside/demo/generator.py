@@ -1685,6 +1685,7 @@ def _write_chunk(
                 Assignment(
                     external_id=_uuid(rng),
                     participant=p,
+                    organisation_id=p.organisation_id,
                     peer_id=peer_id,
                     started_at=started_at,
                     ended_at=ended_at,
@@ -1925,6 +1926,7 @@ def _registered_twice(org: Organisation) -> None:
     Assignment.objects.create(
         external_id=_uuid(rng),
         participant=twin,
+        organisation=org,
         peer=peer,
         started_at=at,
         assigned_by=peer,

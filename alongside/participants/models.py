@@ -108,6 +108,12 @@ class Participant(ExternalIdModel):
                 condition=models.Q(archived_at__isnull=True),
                 name="participant_due",
             ),
+            # The few archived (merged) records, to leave out of caseload counts.
+            models.Index(
+                fields=["organisation", "id"],
+                condition=models.Q(archived_at__isnull=False),
+                name="participant_archived",
+            ),
         ]
 
     # True on the de-identified proxy below: what a record part checks before it
@@ -462,6 +468,12 @@ class Assignment(ExternalIdModel):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="assignments"
     )
+    # The participant's organisation, copied when the assignment is made (a record
+    # never moves between organisations): a peer's caseload is counted from this
+    # narrow table alone, without reading the wide participant rows.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     peer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -475,6 +487,11 @@ class Assignment(ExternalIdModel):
             models.Index(fields=["peer", "ended_at"], name="assignment_peer_open"),
             models.Index(
                 fields=["participant", "ended_at"], name="assignment_part_open"
+            ),
+            models.Index(
+                fields=["organisation", "peer", "participant"],
+                condition=models.Q(ended_at__isnull=True),
+                name="assignment_open_caseload",
             ),
         ]
 

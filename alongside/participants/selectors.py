@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -58,6 +59,31 @@ CASELOAD_SORTS = ("last_contact", "pseudonym", "name")
 # Sorting by name means decrypting every name, so only small caseloads get it.
 NAME_SORT_LIMIT = 500
 _PSEUDONYM_LIKE = re.compile(r"^P-?[A-Z0-9]*$", re.IGNORECASE)
+
+
+def open_caseloads(
+    peer_ids: Iterable[int] | QuerySet[Any, Any], organisation_id: int
+) -> dict[int, int]:
+    """How many of this organisation's participants each peer is assigned to now,
+    archived (merged) records left out: from the assignment table alone (its own
+    `organisation`, index `assignment_open_caseload`), so a list of a thousand
+    peers with their caseloads does not read the wide participant rows. Peers with
+    none are absent."""
+    if not isinstance(peer_ids, QuerySet):
+        peer_ids = list(peer_ids)
+    archived = Participant.objects.filter(
+        organisation_id=organisation_id, archived_at__isnull=False
+    ).values("pk")
+    return dict(
+        Assignment.objects.filter(
+            organisation_id=organisation_id, peer_id__in=peer_ids, ended_at__isnull=True
+        )
+        .exclude(participant_id__in=archived)
+        .values("peer_id")
+        .annotate(n=Count("participant_id", distinct=True))
+        .values_list("peer_id", "n")
+        .order_by()
+    )
 
 
 def caseload_sorts() -> tuple[str, ...]:

@@ -463,6 +463,7 @@ def assignment_create(
         a.save(update_fields=["ended_at"])
     assignment = Assignment.objects.create(
         participant=participant,
+        organisation_id=participant.organisation_id,
         peer=peer,
         started_at=now,
         assigned_by=actor.user,

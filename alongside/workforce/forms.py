@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Count
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core.formtools import LongSelect
 from alongside.core.models import Membership, User
-from alongside.participants.models import Assignment, Participant
+from alongside.participants.models import Participant
 from alongside.participants.policies import assignable_peers, peers_keeping_view
+from alongside.participants.selectors import open_caseloads
 from alongside.workforce.models import LivedExperience, PeerProfile
 from alongside.workforce.selectors import language_name
 
@@ -35,67 +35,60 @@ def peer_options(
     membership: Membership, participant: Participant
 ) -> tuple[list[tuple[str, list[tuple[str, str]]]], dict[str, User], set[int]]:
     """Grouped (value, label) options, the users by value, and the ids of those
-    outside the actor's view (three queries, whatever the number of peers)."""
+    outside the actor's view (four queries, whatever the number of peers). A
+    supervisor may assign to every peer of their programs, a thousand at bench
+    scale: the profiles come as values, and each phrase is translated once."""
+    peers = assignable_peers(membership)
     users = list(
-        assignable_peers(membership)
-        .only("id", "external_id", "first_name", "last_name", "username")
-        .order_by("first_name", "last_name", "username")
-    )
-    ids = [u.pk for u in users]
-    caseloads = dict(
-        Assignment.objects.filter(
-            peer_id__in=ids,
-            ended_at__isnull=True,
-            participant__organisation_id=membership.organisation_id,
-            participant__archived_at__isnull=True,
+        peers.only("id", "external_id", "first_name", "last_name", "username").order_by(
+            "first_name", "last_name", "username"
         )
-        .values("peer_id")
-        .annotate(n=Count("participant", distinct=True))
-        .values_list("peer_id", "n")
     )
+    caseloads = open_caseloads(peers.values("pk"), membership.organisation_id)
     profiles = {
-        p.user_id: p
-        for p in PeerProfile.objects.filter(
-            user_id__in=ids, organisation_id=membership.organisation_id
-        ).only("user_id", "caseload_capacity", "languages", "lived_experience")
+        user_id: (capacity, tuple(languages or ()), tuple(lived or ()))
+        for user_id, capacity, languages, lived in PeerProfile.objects.filter(
+            user_id__in=peers.values("pk"),
+            organisation_id=membership.organisation_id,
+        ).values_list("user_id", "caseload_capacity", "languages", "lived_experience")
     }
     keeping = peers_keeping_view(membership)
-    team = set(ids) if keeping is None else keeping
+    team = {u.pk for u in users} if keeping is None else keeping
     wanted = _shared_experience(participant)
-    labels = dict(LivedExperience.choices)
+    labels = {key: str(label) for key, label in LivedExperience.choices}
+    of_capacity, people = gettext("%(n)d of %(cap)d"), gettext("%(n)d people")
+    at_capacity, over_capacity = gettext("at capacity"), gettext("over capacity")
+    speaks, shares = gettext("speaks %(language)s"), gettext("shares: %(what)s")
+    language_names: dict[str, str] = {}
+
+    def name_of(code: str) -> str:
+        if code not in language_names:
+            language_names[code] = language_name(code)
+        return language_names[code]
+
     mine: list[tuple[str, str]] = []
     others: list[tuple[str, str]] = []
     by_value: dict[str, User] = {}
     for u in users:
-        profile = profiles.get(u.pk)
+        capacity, languages, lived = profiles.get(u.pk, (None, (), ()))
         n = caseloads.get(u.pk, 0)
-        capacity = profile.caseload_capacity if profile else None
         parts = [
-            gettext("%(n)d of %(cap)d") % {"n": n, "cap": capacity}
+            of_capacity % {"n": n, "cap": capacity}
             if capacity is not None
-            else gettext("%(n)d people") % {"n": n}
+            else people % {"n": n}
         ]
         if capacity is not None and n >= capacity:
-            parts.append(
-                gettext("at capacity") if n == capacity else gettext("over capacity")
-            )
-        languages = list(profile.languages or ()) if profile else []
+            parts.append(at_capacity if n == capacity else over_capacity)
         if languages:
-            names = [language_name(c) for c in languages]
             if participant.preferred_language in languages:
                 parts.append(
-                    gettext("speaks %(language)s")
-                    % {"language": language_name(participant.preferred_language)}
+                    speaks % {"language": name_of(participant.preferred_language)}
                 )
             else:
-                parts.append(", ".join(names))
-        shared = (
-            [str(labels[e]) for e in (profile.lived_experience or ()) if e in wanted]
-            if profile
-            else []
-        )
+                parts.append(", ".join(name_of(c) for c in languages))
+        shared = [labels[e] for e in lived if e in wanted]
         if shared:
-            parts.append(gettext("shares: %(what)s") % {"what": ", ".join(shared)})
+            parts.append(shares % {"what": ", ".join(shared)})
         value = str(u.external_id)
         label = f"{u.get_full_name() or u.username} — {' · '.join(parts)}"
         (mine if u.pk in team else others).append((value, label))

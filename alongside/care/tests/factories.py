@@ -27,6 +27,7 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
         model = Assignment
 
     participant = factory.SubFactory(ParticipantFactory)
+    organisation = factory.SelfAttribute("participant.organisation")
     peer = factory.SubFactory(UserFactory)
     assigned_by = factory.SelfAttribute("peer")
 

@@ -75,7 +75,10 @@ def test_waiting_for_a_peer_lists_the_unassigned_in_the_supervisors_programs(wor
     url = reverse("participants:detail", args=[waiting.external_id])
     assert world.client_for("sam").get(url).status_code == 200
     Assignment.objects.create(
-        participant=waiting, peer=world.user("bob"), assigned_by=world.user("maria")
+        participant=waiting,
+        organisation=world.org,
+        peer=world.user("bob"),
+        assigned_by=world.user("maria"),
     )
     assert world.client_for("sam").get(url).status_code == 404
 
