@@ -23,6 +23,7 @@ from typing import Any
 
 INSTRUMENTS = Path(__file__).parent / "instruments"
 METHODS = ("sum", "mean")
+SUBJECTS = ("participant", "peer_worker")
 
 
 class DefinitionError(ValueError):
@@ -89,6 +90,7 @@ class Instrument:
     code: str
     version: str
     title: str
+    subject: str  # who answers: "participant" or "peer_worker"
     attribution: str
     licence: str
     validated: bool
@@ -173,7 +175,7 @@ def load(path: Path | str) -> Instrument:
     except tomllib.TOMLDecodeError as e:
         raise r.fail("file", f"not valid TOML ({e})") from None
     known = {
-        "code", "version", "title", "attribution", "licence", "validated",
+        "code", "version", "title", "subject", "attribution", "licence", "validated",
         "instructions", "reference_period", "loinc", "total_loinc", "notes",
         "options", "items", "scoring", "bands", "flags",
     }  # fmt: skip
@@ -306,10 +308,14 @@ def load(path: Path | str) -> Instrument:
             )
         flags.append(flag)
 
+    subject = r.get(data, "subject", str, "", "participant")
+    if subject not in SUBJECTS:
+        raise r.fail("subject", f"{subject!r} is not one of {', '.join(SUBJECTS)}")
     instrument = Instrument(
         code=code,
         version=r.get(data, "version", str, ""),
         title=r.get(data, "title", str, ""),
+        subject=subject,
         attribution=r.get(data, "attribution", str, ""),
         licence=r.get(data, "licence", str, ""),
         validated=r.get(data, "validated", bool, ""),
