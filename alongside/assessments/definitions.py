@@ -251,8 +251,9 @@ def load(path: Path | str) -> Instrument:
         members = tuple(i.number for i in items if i.subscale == name)
         if not members:
             raise r.fail(f"{where}.name", f"no item has subscale {name!r}")
+        # 0: the subscale is optional (left out when none of its items is answered).
         min_answered = r.get(table, "min_answered", int, where, len(members))
-        if not 1 <= min_answered <= len(members):
+        if not 0 <= min_answered <= len(members):
             raise r.fail(f"{where}.min_answered", f"{min_answered} is out of range")
         subscales.append(
             Subscale(

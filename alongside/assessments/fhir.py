@@ -51,7 +51,7 @@ def questionnaire(code: str) -> dict[str, Any]:
     instrument = get(code)
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
-        "id": instrument.code,
+        "id": instrument.code.replace("_", "-"),  # FHIR ids have no "_"
         "url": canonical(instrument),
         "version": instrument.version,
         "name": instrument.code.upper(),

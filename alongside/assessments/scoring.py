@@ -88,6 +88,8 @@ def score_instrument(instrument: Instrument, answers: Mapping[str, Any]) -> Scor
     subscales: dict[str, float] = {}
     for s in instrument.subscales:
         answered = [keyed[n] for n in s.items if n in keyed]
+        if not answered and s.min_answered == 0:
+            continue  # an optional subscale nobody answered
         if len(answered) < s.min_answered:
             missing = next(n for n in s.items if n not in keyed)
             raise ValueError(

@@ -36,6 +36,10 @@ def test_loinc_codes_go_on_the_panel_and_the_items():
     assert "code" not in fhir.questionnaire("barc10")  # none is known
     assert fhir.questionnaire("cbi")["subjectType"] == ["Practitioner"]
     assert fhir.questionnaire("gad7")["subjectType"] == ["Patient"]
+    # What Alongside defines itself says so.
+    assert fhir.questionnaire("rdp")["experimental"] is True
+    assert fhir.questionnaire("phq9")["experimental"] is False
+    assert fhir.questionnaire("service_experience")["id"] == "service-experience"
 
 
 def test_a_response_is_valid_and_points_at_its_questionnaire_version():

@@ -167,3 +167,29 @@ def test_reverse_keying_twice_is_the_identity(code):
             assert item.keyed(value) in item.options.values
 
     check()
+
+
+def test_the_determinants_profile_gives_each_rated_level_its_mean():
+    rdp = get("rdp")
+    assert not rdp.validated and not rdp.has_total
+    assert [s.name for s in rdp.subscales] == [
+        "policy",
+        "community",
+        "organisational",
+        "interpersonal",
+        "individual",
+    ]
+    assert [len(s.items) for s in rdp.subscales] == [4, 4, 3, 3, 7]
+    # Austerity a strong barrier, stigma a barrier, belonging a strong facilitator;
+    # nothing rated at the other levels, which are left out.
+    result = score("rdp", {"4": -2, "5": 2, "6": -1})
+    assert result == Score(total=None, subscales={"policy": -2.0, "community": 0.5})
+    assert score("rdp", {}).subscales == {}
+
+
+def test_the_service_experience_check_is_a_mean_labelled_program_defined():
+    check = get("service_experience")
+    assert not check.validated and "not a validated scale" in check.notes
+    assert score("service_experience", {"1": 4, "2": 5, "3": 3}).total == 4.0
+    with pytest.raises(ValueError, match=r"^item 3: not answered"):
+        score("service_experience", {"1": 4, "2": 5})
