@@ -31,7 +31,7 @@ from alongside.demo.generator import (
     SCALES,
     build,
 )
-from alongside.participants import services
+from alongside.participants import due, services
 from alongside.participants.models import (
     Assignment,
     Consent,
@@ -178,6 +178,8 @@ def test_last_contact_is_the_latest_encounter() -> None:
         assert p.latest is not None
         assert p.last_contact_at == p.latest
     assert not Encounter.objects.filter(occurred_at__gt=NOW).exists()
+    # The due dates written in bulk are the ones the services would keep.
+    assert due.stale() == []
 
 
 @pytest.mark.django_db
