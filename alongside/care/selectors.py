@@ -1,8 +1,8 @@
 """Reads for the care dashboards: a peer's Today page and the program overview.
 
-Each selector runs a fixed number of SQL queries whatever the size of the data: the
-per-program rules (days until a contact is due) become one OR of conditions inside a
-single query, and program figures are grouped aggregates.
+Each selector runs a fixed number of SQL queries whatever the size of the data: "due a
+contact" is a date kept on the participant (`participants.due`), and program figures
+are grouped aggregates.
 """
 
 from __future__ import annotations

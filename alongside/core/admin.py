@@ -58,6 +58,13 @@ class OrganisationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("external_id", "created_at")
 
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        # Days are counted in this zone, and the due dates kept on the records with
+        # it (participants.due): once the organisation exists its administrator
+        # changes it under Administration, whose service rewrites them.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "timezone") if obj is not None else fields
+
 
 class SiteInline(admin.TabularInline):
     model = Site
@@ -73,6 +80,15 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("external_id", "created_at")
     inlines = (SiteInline,)
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        # The intervals set the due dates kept on the records (participants.due):
+        # changed under Administration → Programs, whose service rewrites them; a
+        # program never moves to another organisation.
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return fields
+        return (*fields, "organisation", "contact_due_days", "review_after_days")
 
 
 @admin.register(Site)

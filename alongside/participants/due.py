@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 
 from alongside.core import clock
@@ -107,19 +108,24 @@ def due_dates(
 
 
 def _computed(
-    ids: list[int],
+    ids: list[int], *, lock: bool = False
 ) -> Iterator[tuple[Participant, dt.date | None, dict[int, dt.date]]]:
+    people_qs = Participant.objects.filter(pk__in=ids).order_by("pk")
+    if lock:
+        # Locked before their inputs are read, so a contact or an enrolment written
+        # meanwhile waits, and its own refresh then reads what this one wrote.
+        people_qs = people_qs.select_for_update()
     people = list(
-        Participant.objects.filter(pk__in=ids)
-        .select_related("organisation")
-        .only(
-            "id",
-            "last_contact_at",
-            "created_at",
-            "contact_due_on",
-            "organisation__timezone",
+        people_qs.only(
+            "id", "organisation_id", "last_contact_at", "created_at", "contact_due_on"
         )
     )
+    zones = {
+        o.pk: o
+        for o in Organisation.objects.filter(
+            pk__in={p.organisation_id for p in people}
+        ).only("id", "timezone")
+    }
     open_by_person: dict[int, list[OpenEnrolment]] = defaultdict(list)
     for e in Enrolment.objects.filter(
         participant_id__in=ids, ended_on__isnull=True
@@ -133,7 +139,10 @@ def _computed(
         open_by_person[e[1]].append(OpenEnrolment(e[0], e[2], e[3], e[4]))
     for p in people:
         contact, reviews = due_dates(
-            p.last_contact_at, p.created_at, open_by_person[p.pk], p.organisation
+            p.last_contact_at,
+            p.created_at,
+            open_by_person[p.pk],
+            zones[p.organisation_id],
         )
         yield p, contact, reviews
 
@@ -159,23 +168,28 @@ def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def refresh(participant_ids: Iterable[int]) -> int:
     """Recompute the due dates of these participants and of their enrolments; write
-    only those that changed. Returns how many rows were written."""
+    only those that changed. Returns how many rows were written. Each batch is one
+    transaction (a savepoint inside the caller's) with its participants locked."""
     written = 0
     for ids in _batches(sorted(set(participant_ids))):
-        stored = _stored_reviews(ids)
-        people, enrolments = [], []
-        wanted: dict[int, dt.date | None] = dict.fromkeys(stored)  # ended: none
-        for p, contact, reviews in _computed(ids):
-            if p.contact_due_on != contact:
-                p.contact_due_on = contact
-                people.append(p)
-            wanted.update(reviews)
-        for eid, day in wanted.items():
-            if stored[eid] != day:
-                enrolments.append(Enrolment(pk=eid, review_due_on=day))
-        Participant.objects.bulk_update(people, ["contact_due_on"], batch_size=500)
-        Enrolment.all_objects.bulk_update(enrolments, ["review_due_on"], batch_size=500)
-        written += len(people) + len(enrolments)
+        with transaction.atomic():
+            computed = list(_computed(ids, lock=True))
+            stored = _stored_reviews(ids)
+            people, enrolments = [], []
+            wanted: dict[int, dt.date | None] = dict.fromkeys(stored)  # ended: none
+            for p, contact, reviews in computed:
+                if p.contact_due_on != contact:
+                    p.contact_due_on = contact
+                    people.append(p)
+                wanted.update(reviews)
+            for eid, day in wanted.items():
+                if stored.get(eid) != day:
+                    enrolments.append(Enrolment(pk=eid, review_due_on=day))
+            Participant.objects.bulk_update(people, ["contact_due_on"], batch_size=500)
+            Enrolment.all_objects.bulk_update(
+                enrolments, ["review_due_on"], batch_size=500
+            )
+            written += len(people) + len(enrolments)
     return written
 
 
@@ -217,7 +231,7 @@ def stale(organisation: Organisation | None = None) -> list[int]:
             theirs[pid].append(eid)
         for p, contact, reviews in _computed(ids):
             if p.contact_due_on != contact or any(
-                stored[eid] != reviews.get(eid) for eid in theirs[p.pk]
+                stored.get(eid) != reviews.get(eid) for eid in theirs[p.pk]
             ):
                 wrong.append(p.pk)
     return wrong

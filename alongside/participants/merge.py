@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from alongside.core import audit, clock
@@ -133,11 +134,9 @@ def merge_start(
     moved[LAST_CONTACT] = (
         survivor.last_contact_at.isoformat() if survivor.last_contact_at else None
     )
-    latest = max(
-        (t for t in (survivor.last_contact_at, duplicate.last_contact_at) if t),
-        default=None,
+    Participant.objects.filter(pk=survivor.pk).update(
+        last_contact_at=_latest_contact(survivor.pk)
     )
-    Participant.objects.filter(pk=survivor.pk).update(last_contact_at=latest)
     Participant.objects.filter(pk=duplicate.pk).update(archived_at=now)
     due.refresh([survivor.pk, duplicate.pk])
     merge = Merge.objects.create(
@@ -150,6 +149,17 @@ def merge_start(
     )
     _audit(actor, merge, "merged", counts)
     return merge
+
+
+def _latest_contact(participant_id: int) -> dt.datetime | None:
+    """The participant's latest contact in force (through the reverse relation:
+    contacts are care's, which this layer does not import)."""
+    latest: dt.datetime | None = Participant.objects.filter(
+        pk=participant_id
+    ).aggregate(
+        m=Max("encounters__occurred_at", filter=Q(encounters__voided_at__isnull=True))
+    )["m"]
+    return latest
 
 
 def _pending(merge: Merge) -> Merge:
@@ -177,10 +187,10 @@ def merge_undo(*, actor: Membership, merge: Merge) -> Merge:
     Assignment.objects.filter(pk__in=merge.moved.get(ENDED_ASSIGNMENTS) or []).update(
         ended_at=None
     )
-    last = merge.moved.get(LAST_CONTACT)
-    Participant.objects.filter(pk=merge.survivor_id).update(
-        last_contact_at=dt.datetime.fromisoformat(last) if last else None
-    )
+    # From the contacts each now holds, not the snapshot taken at the merge: a
+    # contact logged or voided while the merge was pending counts where it is.
+    for pk in (merge.survivor_id, merge.duplicate_id):
+        Participant.objects.filter(pk=pk).update(last_contact_at=_latest_contact(pk))
     Participant.objects.filter(pk=merge.duplicate_id).update(archived_at=None)
     due.refresh([merge.survivor_id, merge.duplicate_id])
     merge.status = Merge.Status.UNDONE

@@ -1,19 +1,22 @@
 """The Today of those who lead a team: a supervisor's team Today and, for program
-managers, the program's work on top of it.
+managers, the program's work.
 
-What is shown, each list the first `TODAY_LIMIT` rows with the total beside it, in a
-fixed number of queries whatever the size of the team or the program:
+What is shown, each list the first `TODAY_LIMIT` rows with the total beside it (one
+query per list: the rows and a window count), in a fixed number of queries whatever
+the size of the team or the program:
 
-- **Due a contact across the team**: participants assigned to a peer on the team
-  (`team_members_visible_to`) who are due by the one due rule (`participants.due`),
-  with their peer;
+- **Due a contact across the team**: participants assigned to a peer on the team who
+  are due by the one due rule (`participants.due`), with their peer;
 - **Follow-ups waiting**: the team's open referrals whose follow-up date has come, or
   with no date and no change for a week (`care.selectors.waiting_referrals`);
 - **Waiting for a peer**: participants in scope with an open enrolment and no peer;
-- **Peers over capacity** (`team_overview`);
+- **Peers over capacity**: from `team_overview` for a supervisor's team, from
+  `peers_over_capacity` across a manager's programs;
 - for managers (`program.overview`): **referral loops stuck** (open, no status change
   for `REFERRAL_STUCK_DAYS`) and **discharge reviews due** (an open enrolment with no
-  contact for its program's `review_after_days`, the program's own rule).
+  contact for its program's `review_after_days`), both of the manager's own programs.
+  A manager's team for the two caseload lists above is the peers they supervise
+  themselves (their programs' whole list is the caseload's *due* filter).
 """
 
 from __future__ import annotations

@@ -471,3 +471,24 @@ def test_the_operator_lands_on_the_admin_and_sees_no_secrets(world, superuser_cl
     page = superuser_client.get(f"/django-admin/core/user/{alice.pk}/change/")
     assert page.status_code == 200 and 'name="username"' not in page.content.decode()
     assert device is None or TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_the_platform_admin_cannot_change_what_the_due_dates_rest_on(
+    world, superuser_client
+):
+    """A program's intervals and an organisation's zone set the due dates kept on
+    the records; only the administration services, which rewrite them, change them
+    once they exist (participants.due)."""
+    program = superuser_client.get(
+        f"/django-admin/core/program/{world.program.pk}/change/"
+    ).content.decode()
+    for name in ("contact_due_days", "review_after_days", "organisation"):
+        assert f'name="{name}"' not in program
+    assert 'name="name"' in program
+    org = superuser_client.get(
+        f"/django-admin/core/organisation/{world.org.pk}/change/"
+    ).content.decode()
+    assert 'name="timezone"' not in org and 'name="name"' in org
+    # Setting them up is still possible.
+    add = superuser_client.get("/django-admin/core/program/add/").content.decode()
+    assert 'name="contact_due_days"' in add
