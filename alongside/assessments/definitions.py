@@ -23,6 +23,9 @@ from typing import Any
 
 INSTRUMENTS = Path(__file__).parent / "instruments"
 METHODS = ("sum", "mean")
+# The CHIME recovery processes (Leamy et al. 2011): connectedness, hope and optimism,
+# identity, meaning in life, empowerment.
+CHIME = ("connectedness", "hope", "identity", "meaning", "empowerment")
 SUBJECTS = ("participant", "peer_worker")
 
 
@@ -49,6 +52,7 @@ class Item:
     reverse: bool = False
     subscale: str = ""
     domain: str = ""
+    chime: str = ""  # a CHIME recovery process, where the definition maps one
     loinc: str = ""
 
     def keyed(self, value: int) -> int:
@@ -166,6 +170,13 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
+def _chime(r: _Reader, table: Mapping[str, Any], where: str) -> str:
+    value: str = r.get(table, "chime", str, where, "")
+    if value and value not in CHIME:
+        raise r.fail(f"{where}.chime", f"{value!r} is not one of {', '.join(CHIME)}")
+    return value
+
+
 def load(path: Path | str) -> Instrument:
     """Read and check one definition file."""
     path = Path(path)
@@ -216,7 +227,9 @@ def load(path: Path | str) -> Instrument:
         if not isinstance(table, dict):
             raise r.fail(where, "expected a table")
         for key in table:
-            if key not in {"text", "options", "reverse", "subscale", "domain", "loinc"}:
+            if key not in {
+                "text", "options", "reverse", "subscale", "domain", "chime", "loinc",
+            }:  # fmt: skip
                 raise r.fail(f"{where}.{key}", "not a field of an item")
         text = r.get(table, "text", str, where)
         if not text.strip():
@@ -232,6 +245,7 @@ def load(path: Path | str) -> Instrument:
                 reverse=r.get(table, "reverse", bool, where, False),
                 subscale=r.get(table, "subscale", str, where, ""),
                 domain=r.get(table, "domain", str, where, ""),
+                chime=_chime(r, table, where),
                 loinc=r.get(table, "loinc", str, where, ""),
             )
         )

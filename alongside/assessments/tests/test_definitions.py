@@ -28,6 +28,11 @@ def test_the_shipped_instruments_load_with_their_published_facts():
         tuple(str(n) for n in range(14, 20)),
     ]
     assert [i.number for i in cbi.items if i.reverse] == ["13"]
+    # Alongside's CHIME mapping of the BARC-10 (labelled so in its notes).
+    assert {i.chime for i in barc.items} == {
+        "meaning", "hope", "empowerment", "connectedness", ""
+    }  # fmt: skip
+    assert "Alongside's own mapping" in barc.notes
     for instrument in found.values():
         assert instrument.attribution and instrument.licence and instrument.title
         assert all(i.text.strip() for i in instrument.items)
@@ -132,6 +137,10 @@ def test_a_valid_definition_loads_and_scores(tmp_path):
         (
             ('labels = ["No", "Yes"]', 'labels = ["No", "Yes"'),
             r"tiny\.toml: file: not valid TOML",
+        ),
+        (
+            ('text = "One?"', 'text = "One?"\nchime = "joy"'),
+            r"items\[1\]\.chime: 'joy' is not one of connectedness",
         ),
     ],
 )
