@@ -32,7 +32,6 @@ from alongside.participants import due
 from alongside.participants.models import Assignment, Merge, Participant
 
 ENDED_ASSIGNMENTS = "_ended_assignments"
-LAST_CONTACT = "_survivor_last_contact_at"
 
 
 def _child_fields() -> Iterator[tuple[type[models.Model], str]]:
@@ -131,9 +130,6 @@ def merge_start(
             model._base_manager.filter(pk__in=pks).update(**{name: survivor})
             moved[f"{model._meta.label_lower}.{name}"] = pks
             counts[model._meta.label_lower] = len(pks)
-    moved[LAST_CONTACT] = (
-        survivor.last_contact_at.isoformat() if survivor.last_contact_at else None
-    )
     Participant.objects.filter(pk=survivor.pk).update(
         last_contact_at=_latest_contact(survivor.pk)
     )
