@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from alongside.assessments.tests.factories import PHQ9_ITEM9, AssessmentFactory
 from alongside.care.tests.factories import (
     AssignmentFactory,
     EncounterFactory,
@@ -149,6 +150,14 @@ def world(db: None, calendar_case: CalendarCase) -> World:
     EncounterFactory(participant=participant, program=program, peer=alice)
     ReferralFactory(participant=participant, program=program, made_by=alice)
     TreatmentEpisodeFactory(participant=participant, program=program, recorded_by=alice)
+    AssessmentFactory(
+        participant=participant,
+        program=program,
+        recorded_by=alice,
+        instrument="phq9",
+        answers=dict(PHQ9_ITEM9),
+        administered_on=clock.today(org) - dt.timedelta(days=20),
+    )
     return World(org, other, program, program_two, participant, members)
 
 

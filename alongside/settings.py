@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "alongside.workforce",
     "alongside.administration",
     "alongside.care",
+    "alongside.assessments",
     "alongside.reporting",
     "alongside.web",
     "alongside.demo",

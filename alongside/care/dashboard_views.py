@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from alongside.care.selectors import today_for
 from alongside.core.access import MemberRequest, member_required
+from alongside.participants.today import today_cards
 
 
 @member_required("care.record")
@@ -15,5 +16,11 @@ from alongside.core.access import MemberRequest, member_required
 def today(request: MemberRequest) -> HttpResponse:
     membership = request.membership
     return render(
-        request, "care/today.html", {"nav": "today", "page": today_for(membership)}
+        request,
+        "care/today.html",
+        {
+            "nav": "today",
+            "page": today_for(membership),
+            "cards": today_cards(membership, "own"),
+        },
     )

@@ -32,7 +32,7 @@ from alongside.participants.forms import CorrectionReason, initial_from
 from alongside.participants.models import Enrolment
 
 
-class _ProgramChoice(forms.Form):
+class ProgramChoice(forms.Form):
     """Adds a program select only when the participant has several open enrolments;
     with one, the service takes it."""
 
@@ -49,7 +49,7 @@ class _ProgramChoice(forms.Form):
         return self.cleaned_data.get("program") or None
 
 
-class EncounterForm(_ProgramChoice):
+class EncounterForm(ProgramChoice):
     type = forms.ChoiceField(
         label=_("Type of contact"),
         choices=EncounterType.choices,
@@ -94,7 +94,7 @@ class EncounterForm(_ProgramChoice):
         self._add_program(open_enrolments)
 
 
-class ReferralForm(_ProgramChoice):
+class ReferralForm(ProgramChoice):
     service = forms.ChoiceField(
         label=_("Service"), choices=[("", "—"), *ReferralService.choices]
     )
@@ -138,7 +138,7 @@ class ReferralTransitionForm(forms.Form):
         self.fields["on"].initial = clock.request_today
 
 
-class TreatmentStartForm(_ProgramChoice):
+class TreatmentStartForm(ProgramChoice):
     type = forms.ChoiceField(
         label=_("Treatment"), choices=[("", "—"), *TreatmentType.choices]
     )

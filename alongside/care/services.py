@@ -59,7 +59,7 @@ def _choices(field: str, values: Sequence[str], allowed: Sequence[str]) -> list[
     return list(dict.fromkeys(values))
 
 
-def _enrolled_program(participant: Participant, program: Program | None) -> Program:
+def enrolled_program(participant: Participant, program: Program | None) -> Program:
     """The program a record belongs to: the one given, which must be an open enrolment,
     or the participant's only open enrolment."""
     open_enrolments = Enrolment.objects.filter(
@@ -106,7 +106,7 @@ def encounter_create(
         raise field_error(
             "duration_minutes", _("Give a duration between 1 and 1440 minutes.")
         )
-    program = _enrolled_program(participant, program)
+    program = enrolled_program(participant, program)
     consent.require_recording(
         participant,
         program,
@@ -179,7 +179,7 @@ def referral_create(
     require_recent("made_on", made_on, actor.organisation)
     require_order("made_on", made_on, "follow_up_on", follow_up_on, _("Made on"))
     require_length("note", note)
-    program = _enrolled_program(participant, program)
+    program = enrolled_program(participant, program)
     consent.require_recording(participant, program, consent.OTHER, made_on)
     referral = Referral.objects.create(
         participant=participant,
@@ -303,7 +303,7 @@ def treatment_start(
             _("Treatment cannot start before the referral it answers (made on %s).")
             % referral.made_on.isoformat(),
         )
-    program = _enrolled_program(participant, program)
+    program = enrolled_program(participant, program)
     consent.require_recording(participant, program, consent.OTHER, started_on)
     if TreatmentEpisode.objects.filter(
         participant=participant,

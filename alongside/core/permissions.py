@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 # participant.view_identifying see names, dates of birth, contact details and notes
 # participant.add/.change     create participants, edit identifying details
 # participant.merge           merge a duplicate record into another, confirm or undo
-# care.record                 log contacts, referrals, treatment, enrolments, consent
+# care.record                 log contacts, referrals, treatment, enrolments, consent,
+#                             assessments, and the response to a safety flag
 # team.view                   see team caseloads
 # program.overview            program-level figures
 # audit.view                  the audit log

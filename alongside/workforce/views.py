@@ -33,6 +33,7 @@ from alongside.workforce.selectors import (
     peer_caseload_rows,
     team_overview,
 )
+from alongside.participants.today import today_cards
 from alongside.workforce.today import REFERRAL_STUCK_DAYS, TODAY_LIMIT, team_today_for
 
 CASELOAD_PAGE_SIZE = 50
@@ -95,6 +96,7 @@ def render_team_today(
         {
             "nav": "today",
             "page": team_today_for(membership),
+            "cards": today_cards(membership, "team"),
             "own_caseload": has_perm(membership, "care.record"),
             "limit": TODAY_LIMIT,
             "stuck_days": REFERRAL_STUCK_DAYS,

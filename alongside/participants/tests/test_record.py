@@ -25,11 +25,14 @@ def test_every_app_registered_its_parts():
         "consent",
         "revocation",
         "disclosure",
+        "assessment",
     }
     assert [(p.column, p.key) for p in record.panels()] == [
+        ("main", "safety"),
         ("main", "log-contact"),
         ("side", "referrals"),
         ("side", "treatment"),
+        ("side", "assessments"),
         ("side", "enrolments"),
         ("side", "consent"),
         ("side", "assignment"),
@@ -81,10 +84,13 @@ def test_secondary_panels_are_sent_closed_to_a_peer_and_built_when_asked(world):
     req = _panel_request(world, "alice")
     with CaptureQueriesContext(connection) as closed:
         shells = {p.key: p for p in record.render_panels(req, {})}
+    # The world's participant has an open safety flag: always shown, in place.
     assert set(shells) == {
+        "safety",
         "log-contact",
         "referrals",
         "treatment",
+        "assessments",
         "enrolments",
         "consent",
     }
@@ -107,12 +113,15 @@ def test_secondary_panels_are_sent_closed_to_a_peer_and_built_when_asked(world):
 def test_a_read_only_viewer_gets_every_panel_open_and_built(world):
     shells = record.render_panels(_panel_request(world, "eve"), {})
     assert [p.key for p in shells] == [
+        "safety",
         "referrals",
         "treatment",
+        "assessments",
         "enrolments",
         "consent",
     ]
-    assert all("hx-get=" not in p.html and " open>" in p.html for p in shells)
+    assert all("hx-get=" not in p.html for p in shells)
+    assert all(" open>" in p.html for p in shells if p.key != "safety")  # a section
 
 
 def test_only_those_who_assign_get_the_assignment_shell(world):

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alongside.care.models import ReferralStatusChange
+from alongside.assessments.tests.factories import AssessmentFactory
 from alongside.care.tests.factories import (
     AssignmentFactory,
     EncounterFactory,
@@ -122,6 +123,7 @@ def test_timeline_merges_every_kind_newest_first(world):
         "enrolment",
         "consent",
         "revocation",
+        "assessment",
     }
     keys = [e.sort_key for e in selectors.participant_timeline(p).entries]
     assert keys == sorted(keys, reverse=True)
@@ -198,7 +200,8 @@ def test_timeline_runs_a_fixed_number_of_queries(world):
         ReferralFactory(participant=p, program=world.program, made_by=alice)
         TreatmentEpisodeFactory(participant=p, program=world.program)
         EnrolmentFactory(participant=p, program=world.program_two)
-    assert queries(1) == small == queries(3) == 9
+        AssessmentFactory(participant=p, program=world.program, recorded_by=alice)
+    assert queries(1) == small == queries(3) == 10
     assert ReferralStatusChange.objects.count() > 20
 
 

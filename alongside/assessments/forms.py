@@ -1,0 +1,138 @@
+"""Forms for assessments. The assessment form is built from the instrument's
+definition: one question per item, its printed options as radio buttons (large,
+thumb-sized targets on a phone). Scoring and every rule are the service's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from alongside.assessments.definitions import Instrument
+from alongside.assessments.models import Assessment, SafetyResponse
+from alongside.assessments.services import ASSESSMENT_FIELDS
+from alongside.care.forms import ProgramChoice
+from alongside.core import clock
+from alongside.core.formtools import DateInput
+from alongside.core.services import NOTE_MAX
+from alongside.participants.forms import CorrectionReason, initial_from
+from alongside.participants.models import Enrolment
+
+
+def _required(instrument: Instrument) -> bool:
+    """Every item must be answered where the total allows none missing; otherwise
+    (the determinants profile, or a rule that allows gaps) an item may be skipped and
+    the service says when too many are."""
+    return instrument.has_total and instrument.max_missing == 0
+
+
+class AssessmentForm(ProgramChoice):
+    administered_on = forms.DateField(label=_("Completed on"), widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        instrument: Instrument,
+        open_enrolments: Sequence[Enrolment] = (),
+        organisation: Any = None,
+        item_notes: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        if organisation is not None:
+            self.fields["administered_on"].initial = clock.today(organisation)
+        required = _required(instrument)
+        for item in instrument.items:
+            self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
+                label=item.text,
+                choices=list(
+                    zip(
+                        (str(v) for v in item.options.values),
+                        item.options.labels,
+                        strict=True,
+                    )
+                ),
+                coerce=int,
+                required=required,
+                widget=forms.RadioSelect,
+            )
+            if item_notes:
+                self.fields[f"note_{item.number}"] = forms.CharField(
+                    label=_("Note on “%(item)s”") % {"item": item.text},
+                    required=False,
+                    max_length=1000,
+                    widget=forms.Textarea(attrs={"rows": 1}),
+                )
+        self._add_program(open_enrolments)
+
+    def questions(self) -> list[tuple[Any, Any]]:
+        """(answer field, note field or None) in printed order, for the template."""
+        out = []
+        for item in self.instrument.items:
+            note = f"note_{item.number}"
+            out.append(
+                (self[f"item_{item.number}"], self[note] if note in self.fields else None)
+            )
+        return out
+
+    def answers(self) -> dict[str, int]:
+        data = self.cleaned_data
+        return {
+            item.number: data[f"item_{item.number}"]
+            for item in self.instrument.items
+            if data.get(f"item_{item.number}") not in (None, "")
+        }
+
+    def notes(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            item.number: data.get(f"note_{item.number}", "")
+            for item in self.instrument.items
+            if data.get(f"note_{item.number}")
+        }
+
+
+class SafetyResponseForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("Response taken"),
+        choices=SafetyResponse.choices,
+        widget=forms.RadioSelect,
+    )
+    responded_on = forms.DateField(label=_("On"), widget=DateInput())
+    response = forms.CharField(
+        label=_("What was done"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who was involved and what was agreed, for the record."),
+    )
+
+    def __init__(self, *args: Any, flag: Any, organisation: Any = None, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"flag-{flag.external_id}-%s")
+        super().__init__(*args, **kwargs)
+        self.item = ("f", flag.pk)
+        if organisation is not None:
+            self.fields["responded_on"].initial = clock.today(organisation)
+
+
+class AssessmentAmendForm(CorrectionReason):
+    administered_on = forms.DateField(label=_("Completed on"), widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, assessment: Assessment, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        kwargs["initial"] = initial_from(assessment, ASSESSMENT_FIELDS)
+        super().__init__(*args, **kwargs)

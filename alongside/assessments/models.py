@@ -1,0 +1,124 @@
+"""Assessments (a participant's answers to an instrument, scored on save) and the
+safety flags an answer raises.
+
+The instruments themselves are files (`instruments/*.toml`, read by `definitions`);
+a row stores the instrument's code and version, the answers as the instrument's
+printed values, and the score `scoring.score` gave them when it was saved.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core import clock
+from alongside.core.crypto import EncryptedTextField
+from alongside.core.models import ExternalIdModel, Program, User
+from alongside.participants.models import Correctable, Participant
+
+
+class Mode(models.TextChoices):
+    WITH_PEER = "with_peer", _("With a peer")
+    SELF = "self", _("On their own, by a one-time link")
+
+
+class Assessment(Correctable, ExternalIdModel):
+    """One completed instrument: answers and the score computed from them."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="assessments"
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="assessments"
+    )
+    instrument = models.CharField(_("instrument"), max_length=32)
+    version = models.CharField(_("instrument version"), max_length=16)
+    administered_on = models.DateField(_("completed on"))
+    mode = models.CharField(
+        _("how"), max_length=16, choices=Mode.choices, default=Mode.WITH_PEER
+    )
+    # With a peer: that peer. By a link: the peer who sent it.
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="assessments_recorded"
+    )
+    # {"1": 5, "2": 3, …}: the item's number in printed order to the value printed
+    # beside the option chosen (before reverse-keying); an item left out is absent.
+    answers = models.JSONField(_("answers"), default=dict)
+    total = models.FloatField(_("total"), null=True, blank=True)
+    subscales = models.JSONField(_("subscale scores"), default=dict, blank=True)
+    band = models.CharField(_("band"), max_length=64, blank=True)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    # Notes per item (the determinants profile's themes), as JSON, and on the whole:
+    # free text that can name people, so encrypted and withheld from blind roles.
+    item_notes = EncryptedTextField(_("notes on items"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["-administered_on", "-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["participant", "instrument", "-administered_on"],
+                name="assessment_participant",
+            ),
+            models.Index(
+                fields=["program", "instrument", "administered_on"],
+                name="assessment_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.administered_on} ({self.participant})"
+
+
+class SafetyResponse(models.TextChoices):
+    SAFETY_PLAN = "safety_plan", _("Talked it through; made or reviewed a safety plan")
+    CLINICIAN = "clinician", _("Connected them with a clinician or crisis team")
+    CRISIS_LINE = "crisis_line", _("Gave crisis line details and agreed a check-in")
+    EMERGENCY = "emergency", _("Called emergency services")
+    ALREADY_IN_CARE = "already_in_care", _("Already in care for this; clinician told")
+    DECLINED = "declined", _("Offered support; they declined it")
+
+
+class SafetyFlag(ExternalIdModel):
+    """A flag an answer raised (PHQ-9 item 9 above 0), open until someone records the
+    response taken: who, when, what."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="safety_flags"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="safety_flags"
+    )
+    code = models.CharField(_("flag"), max_length=32)
+    raised_at = models.DateTimeField(_("raised"), default=clock.now)
+    responded_at = models.DateTimeField(_("response recorded"), null=True, blank=True)
+    responded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responded_on = models.DateField(_("response taken on"), null=True, blank=True)
+    action = models.CharField(
+        _("response taken"), max_length=32, choices=SafetyResponse.choices, blank=True
+    )
+    # What was done, in the worker's words: names people, so encrypted.
+    response = EncryptedTextField(_("what was done"), blank=True)
+
+    class Meta:
+        verbose_name = _("safety flag")
+        verbose_name_plural = _("safety flags")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["participant"],
+                name="safety_flag_open",
+                condition=models.Q(responded_at__isnull=True),
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.responded_at is None
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.participant})"

@@ -1,0 +1,153 @@
+"""What `assessments` contributes to the participant record: completed assessments
+on the timeline, the open safety flags (shown above the timeline until a response is
+recorded), the assessments panel (scores over time, the latest determinants profile,
+starting a new one), the correction kind, and the safety-flag card on the Today
+pages. Registered by `AssessmentsConfig.ready()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from alongside.assessments import charts, definitions, selectors, services
+from alongside.assessments.forms import AssessmentAmendForm, SafetyResponseForm
+from alongside.assessments.models import Assessment
+from alongside.core.permissions import has_perm
+from alongside.participants.corrections import kind_of, register_correction_kind
+from alongside.participants.record import (
+    Panel,
+    PanelRequest,
+    TimelineSource,
+    register_panel,
+    register_timeline_source,
+)
+from alongside.participants.today import TodayCard, TodaySection, register_today_section
+
+
+def participant_instruments() -> list[definitions.Instrument]:
+    return [i for i in definitions.instruments().values() if i.subject == "participant"]
+
+
+def _titled(entry: Any) -> None:
+    try:
+        entry.extra["instrument"] = definitions.get(entry.obj.instrument)
+    except KeyError:
+        entry.extra["instrument"] = None
+
+
+def safety_panel(req: PanelRequest) -> dict[str, Any] | None:
+    flags = selectors.open_flags(req.participant)
+    if not flags:
+        return None
+    org = req.participant.organisation
+    for f in flags:
+        f.form = req.item_form(  # type: ignore[attr-defined]
+            "f", f, lambda f=f: SafetyResponseForm(flag=f, organisation=org)
+        )
+        f.instrument = definitions.get(f.assessment.instrument)  # type: ignore[attr-defined]
+    return {"flags": flags, "can_respond": req.can_record}
+
+
+def assessments_panel(req: PanelRequest) -> dict[str, Any]:
+    rows = selectors.history(req.participant)
+    latest = selectors.latest_by_instrument(rows)
+    instruments = []
+    for instrument in participant_instruments():
+        series = selectors.series(rows, instrument.code)
+        instruments.append(
+            {
+                "instrument": instrument,
+                "latest": latest.get(instrument.code),
+                "count": len(series),
+                "chart": charts.chart(instrument, series),
+                "series": series,
+            }
+        )
+    profile = latest.get("rdp")
+    return {
+        "instruments": instruments,
+        "profile": profile,
+        "levels": selectors.level_profile(profile) if profile else [],
+    }
+
+
+def _flags_card(membership: Any, audience: str) -> TodayCard | None:
+    from alongside.participants.policies import can_view_identifying
+
+    show_names = can_view_identifying(membership)
+    if audience == "own":
+        card = selectors.flags_for_caseload(membership, show_names)
+    else:
+        card = selectors.flags_for_team(membership, show_names)
+    return TodayCard(
+        count=card.total,
+        jump=ngettext(
+            "%(n)d open safety flag", "%(n)d open safety flags", card.total
+        )
+        % {"n": card.total},
+        context={"flags": card, "show_names": show_names, "audience": audience},
+    )
+
+
+def register() -> None:
+    register_correction_kind(
+        kind_of(
+            kind="assessment",
+            model=Assessment,
+            label=_("assessment"),
+            panel="assessments",
+            form=AssessmentAmendForm,
+            amend=services.assessment_amend,
+            void=services.assessment_void,
+            record_arg="assessment",
+            summary="assessments/corrections/assessment.html",
+        )
+    )
+    register_timeline_source(
+        TimelineSource(
+            kind="assessment",
+            rows=lambda p: (
+                Assessment.all_objects.filter(participant=p)
+                .select_related("recorded_by")
+                .defer("item_notes")
+                .order_by("-administered_on", "-created_at", "-id")
+            ),
+            when="administered_on",
+            stamp="created_at",
+            template="assessments/timeline/assessment.html",
+            decorate=_titled,
+            correct="assessment",
+        )
+    )
+    register_panel(
+        Panel(
+            key="safety",
+            template="assessments/panels/safety.html",
+            order=0,
+            build=safety_panel,
+            title=_("Safety flags"),
+            column="main",
+            kind="section",
+        )
+    )
+    register_panel(
+        Panel(
+            key="assessments",
+            template="assessments/panels/assessments.html",
+            order=25,
+            build=assessments_panel,
+            title=_("Assessments"),
+            deferred=True,
+        )
+    )
+    register_today_section(
+        TodaySection(
+            key="safety-flags",
+            template="assessments/today_flags.html",
+            order=0,
+            build=_flags_card,
+            visible=lambda m: has_perm(m, "care.record"),
+        )
+    )

@@ -1,0 +1,245 @@
+"""Writes for assessments and safety flags.
+
+Each service is one transaction with its audit record. The score is computed here,
+on save, by `scoring.score` (the same public function outside tools call), so a
+stored total always follows from the stored answers and the definition's version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from alongside.assessments import definitions, scoring
+from alongside.assessments.models import Assessment, Mode, SafetyFlag, SafetyResponse
+from alongside.care.services import enrolled_program
+from alongside.core import audit, clock
+from alongside.core.models import AuditEvent, Membership, Program
+from alongside.core.services import (
+    field_error,
+    require_length,
+    require_not_future,
+    require_recent,
+)
+from alongside.participants import consent, corrections
+from alongside.participants.models import Participant
+
+# Fields an amendment may change. Wrong answers are voided and entered again, so
+# that the stored score always follows from the answers it was computed from.
+ASSESSMENT_FIELDS = ("administered_on", "note")
+
+
+def participant_instrument(code: str) -> definitions.Instrument:
+    """The instrument called `code`, if a participant answers it; else a field error."""
+    try:
+        instrument = definitions.get(code)
+    except KeyError:
+        raise field_error("instrument", _("Choose one of the listed instruments.")) from None
+    if instrument.subject != "participant":
+        raise field_error(
+            "instrument", _("This instrument is answered by peer workers, not participants.")
+        )
+    return instrument
+
+
+def _item_error(message: str) -> Any:
+    """`scoring`'s ValueError ("item 9: …") as an error on that item's field."""
+    head, _sep, _rest = message.partition(":")
+    number = head.removeprefix("item ").strip().strip("'")
+    return field_error(f"item_{number}" if number.isdigit() else "answers", message)
+
+
+def _notes(instrument: definitions.Instrument, notes: Mapping[str, str]) -> str:
+    kept: dict[str, str] = {}
+    for number, text in notes.items():
+        if str(number) not in instrument.numbers:
+            raise field_error("answers", _("Unknown item: %s") % number)
+        text = (text or "").strip()
+        require_length(f"note_{number}", text, 1000)
+        if text:
+            kept[str(number)] = text
+    return json.dumps(kept, ensure_ascii=False) if kept else ""
+
+
+def item_notes(assessment: Assessment) -> dict[str, str]:
+    """The notes per item, decoded ({} for a blind role, who never loads them)."""
+    if "item_notes" in assessment.get_deferred_fields():
+        return {}
+    return json.loads(assessment.item_notes) if assessment.item_notes else {}
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    actor: Membership,
+    participant: Participant,
+    instrument: str,
+    answers: Mapping[str, Any],
+    administered_on: dt.date | None = None,
+    mode: str = Mode.WITH_PEER,
+    note: str = "",
+    notes: Mapping[str, str] | None = None,
+    program: Program | None = None,
+) -> Assessment:
+    """Record a completed instrument, scored now; an answer that raises a flag
+    (PHQ-9 item 9 above 0) opens a `SafetyFlag` for the assigned peer and their
+    supervisor."""
+    definition = participant_instrument(instrument)
+    administered_on = administered_on or clock.today(actor.organisation)
+    require_not_future("administered_on", administered_on, actor.organisation)
+    require_recent("administered_on", administered_on, actor.organisation)
+    require_length("note", note)
+    if mode not in Mode.values:
+        raise field_error("mode", _("Choose one of the listed options."))
+    try:
+        given = scoring.checked(definition, answers)
+        result = scoring.score_instrument(definition, given)
+    except ValueError as exc:
+        raise _item_error(str(exc)) from None
+    if not given:
+        raise field_error("answers", _("Answer at least one question."))
+    program = enrolled_program(participant, program)
+    consent.require_recording(participant, program, consent.OTHER, administered_on)
+    assessment = Assessment.objects.create(
+        participant=participant,
+        program=program,
+        instrument=definition.code,
+        version=definition.version,
+        administered_on=administered_on,
+        mode=mode,
+        recorded_by=actor.user,
+        answers=given,
+        total=result.total,
+        subscales=result.subscales,
+        band=result.band or "",
+        flags=list(result.flags),
+        item_notes=_notes(definition, notes or {}),
+        note=note.strip(),
+    )
+    safety = {f.code for f in definition.flags if f.code in result.flags}
+    for code in sorted(safety):
+        flag = SafetyFlag.objects.create(
+            assessment=assessment, participant=participant, code=code
+        )
+        audit.record_by(
+            actor,
+            action=AuditEvent.Action.CREATE,
+            target=flag,
+            participant_id=participant.external_id,
+            changes={"code": code, "assessment": str(assessment.external_id)},
+        )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.CREATE,
+        target=assessment,
+        participant_id=participant.external_id,
+        changes=audit.snapshot(
+            assessment,
+            (
+                "instrument",
+                "version",
+                "administered_on",
+                "mode",
+                "answers",
+                "total",
+                "subscales",
+                "band",
+                "flags",
+                "item_notes",
+                "note",
+            ),
+            masked=("item_notes", "note"),
+        ),
+    )
+    return assessment
+
+
+@transaction.atomic
+def safety_flag_respond(
+    *,
+    actor: Membership,
+    flag: SafetyFlag,
+    action: str,
+    response: str,
+    responded_on: dt.date | None = None,
+) -> SafetyFlag:
+    """Record the response taken to a safety flag, which closes it."""
+    flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+    if not flag.is_open:
+        raise field_error("action", _("A response to this flag is already recorded."))
+    if action not in SafetyResponse.values:
+        raise field_error("action", _("Choose one of the listed options."))
+    response = (response or "").strip()
+    if not response:
+        raise field_error("response", _("Say what was done, for the record."))
+    require_length("response", response)
+    responded_on = responded_on or clock.today(actor.organisation)
+    require_not_future("responded_on", responded_on, actor.organisation)
+    raised_on = clock.local_day(flag.raised_at, actor.organisation)
+    if responded_on < raised_on:
+        raise field_error(
+            "responded_on",
+            _("The response cannot come before the flag was raised (%s).")
+            % raised_on.isoformat(),
+        )
+    flag.action = action
+    flag.response = response
+    flag.responded_on = responded_on
+    flag.responded_by = actor.user
+    flag.responded_at = clock.now()
+    flag.save(
+        update_fields=[
+            "action",
+            "response",
+            "responded_on",
+            "responded_by",
+            "responded_at",
+            "updated_at",
+        ]
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.UPDATE,
+        target=flag,
+        participant_id=flag.participant.external_id,
+        changes=audit.snapshot(
+            flag, ("action", "responded_on", "response"), masked=("response",)
+        ),
+    )
+    return flag
+
+
+@transaction.atomic
+def assessment_amend(
+    *, actor: Membership, assessment: Assessment, reason: str, **changes: Any
+) -> Assessment:
+    """Correct when an assessment was done or its note, with a reason. Answers are
+    not amended: void the assessment and record it again."""
+    unknown = set(changes) - set(ASSESSMENT_FIELDS)
+    if unknown:
+        raise field_error(
+            sorted(unknown)[0], _("Wrong answers: void this assessment and record it again.")
+        )
+    if "note" in changes:
+        changes["note"] = (changes["note"] or "").strip()
+        require_length("note", changes["note"])
+
+    def check(a: Assessment) -> None:
+        require_not_future("administered_on", a.administered_on, actor.organisation)
+
+    return corrections.amend(
+        actor=actor, record=assessment, reason=reason, changes=changes, check=check
+    )
+
+
+@transaction.atomic
+def assessment_void(
+    *, actor: Membership, assessment: Assessment, reason: str
+) -> Assessment:
+    """Void an assessment recorded in error; a flag it raised leaves Today with it."""
+    return corrections.void(actor=actor, record=assessment, reason=reason)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "assessments"
+urlpatterns = [
+    path(
+        "<uuid:pid>/assessments/new/<slug:code>/",
+        views.assessment_create,
+        name="create",
+    ),
+    path(
+        "<uuid:pid>/assessments/<uuid:aid>/",
+        views.assessment_detail,
+        name="detail",
+    ),
+    path(
+        "<uuid:pid>/safety-flags/<uuid:fid>/response/",
+        views.safety_flag_respond,
+        name="flag-respond",
+    ),
+]
