@@ -116,6 +116,13 @@ class Instrument:
         return self.items[int(number) - 1]
 
     @property
+    def short_title(self) -> str:
+        """The abbreviation at the end of the title ("BARC-10"), else the title."""
+        if self.title.endswith(")") and "(" in self.title:
+            return self.title[self.title.rindex("(") + 1 : -1]
+        return self.title
+
+    @property
     def numbers(self) -> tuple[str, ...]:
         return tuple(i.number for i in self.items)
 

@@ -33,7 +33,7 @@ def participant_instruments() -> list[definitions.Instrument]:
 def _titled(entry: Any) -> None:
     try:
         entry.extra["instrument"] = definitions.get(entry.obj.instrument)
-    except KeyError:
+    except ValueError:
         entry.extra["instrument"] = None
 
 

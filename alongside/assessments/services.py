@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,7 @@ def participant_instrument(code: str) -> definitions.Instrument:
     """The instrument called `code`, if a participant answers it; else a field error."""
     try:
         instrument = definitions.get(code)
-    except KeyError:
+    except ValueError:
         raise field_error("instrument", _("Choose one of the listed instruments.")) from None
     if instrument.subject != "participant":
         raise field_error(
@@ -98,11 +99,13 @@ def assessment_record(
         raise field_error("mode", _("Choose one of the listed options."))
     try:
         given = scoring.checked(definition, answers)
+        if not given:
+            raise field_error("answers", _("Answer at least one question."))
         result = scoring.score_instrument(definition, given)
     except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise _item_error(str(exc)) from None
-    if not given:
-        raise field_error("answers", _("Answer at least one question."))
     program = enrolled_program(participant, program)
     consent.require_recording(participant, program, consent.OTHER, administered_on)
     assessment = Assessment.objects.create(

@@ -33,7 +33,7 @@ from alongside.participants.views import detail_url, submit_participant_form
 def _instrument(code: str) -> definitions.Instrument:
     try:
         instrument = definitions.get(code)
-    except KeyError:
+    except ValueError:
         raise Http404 from None
     if instrument.subject != "participant":
         raise Http404

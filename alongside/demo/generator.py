@@ -58,6 +58,7 @@ from alongside.care.models import (
 from alongside.core import audit, crypto
 from alongside.core import clock as core_clock
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
+from alongside.demo import assessments as demo_assessments
 from alongside.demo import names
 from alongside.participants import due
 from alongside.participants.models import (
@@ -2078,6 +2079,9 @@ def build(
         _corrections(rng, main.organisation)
         _leaders_work(rng, main.organisation)
         _registered_twice(main.organisation)
+        writer.counts["assessments.Assessment"] = demo_assessments.build(
+            rng, main.organisation, clock.today, scale.notes
+        )
         audit.record(
             actor=None,
             organisation=main.organisation,
