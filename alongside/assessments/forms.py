@@ -80,7 +80,10 @@ class AssessmentForm(ProgramChoice):
         for item in self.instrument.items:
             note = f"note_{item.number}"
             out.append(
-                (self[f"item_{item.number}"], self[note] if note in self.fields else None)
+                (
+                    self[f"item_{item.number}"],
+                    self[note] if note in self.fields else None,
+                )
             )
         return out
 

@@ -6,6 +6,7 @@ pages. Registered by `AssessmentsConfig.ready()`."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +45,7 @@ def safety_panel(req: PanelRequest) -> dict[str, Any] | None:
     org = req.participant.organisation
     for f in flags:
         f.form = req.item_form(  # type: ignore[attr-defined]
-            "f", f, lambda f=f: SafetyResponseForm(flag=f, organisation=org)
+            "f", f, partial(SafetyResponseForm, flag=f, organisation=org)
         )
         f.instrument = definitions.get(f.assessment.instrument)  # type: ignore[attr-defined]
     return {"flags": flags, "can_respond": req.can_record}
@@ -83,9 +84,7 @@ def _flags_card(membership: Any, audience: str) -> TodayCard | None:
         card = selectors.flags_for_team(membership, show_names)
     return TodayCard(
         count=card.total,
-        jump=ngettext(
-            "%(n)d open safety flag", "%(n)d open safety flags", card.total
-        )
+        jump=ngettext("%(n)d open safety flag", "%(n)d open safety flags", card.total)
         % {"n": card.total},
         context={"flags": card, "show_names": show_names, "audience": audience},
     )

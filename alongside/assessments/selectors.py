@@ -51,17 +51,20 @@ def _own(participant: Participant, flags: list[SafetyFlag]) -> list[SafetyFlag]:
 def open_flags(participant: Participant) -> list[SafetyFlag]:
     """Flags on this participant that wait for a response, raised by an
     assessment in force (1 query)."""
-    return _own(participant, belonging_to(
+    return _own(
         participant,
-        SafetyFlag.objects.filter(
-            participant=participant,
-            responded_at__isnull=True,
-            assessment__voided_at__isnull=True,
-        )
-        .select_related("assessment")
-        .defer("assessment__item_notes", "assessment__note")
-        .order_by("raised_at", "id"),
-    ))
+        belonging_to(
+            participant,
+            SafetyFlag.objects.filter(
+                participant=participant,
+                responded_at__isnull=True,
+                assessment__voided_at__isnull=True,
+            )
+            .select_related("assessment")
+            .defer("assessment__item_notes", "assessment__note")
+            .order_by("raised_at", "id"),
+        ),
+    )
 
 
 def flags_of(assessment: Assessment) -> list[SafetyFlag]:
@@ -168,9 +171,7 @@ def _flag_rows(participants: QuerySet[Participant], show_names: bool) -> FlagsCa
     rows = list(qs[: FLAGS_LISTED + 1])
     total = len(rows) if len(rows) <= FLAGS_LISTED else qs.count()
     rows = rows[:FLAGS_LISTED]
-    reads.note_list(
-        [r.participant for r in rows], kind="assessments.safety_flags"
-    )
+    reads.note_list([r.participant for r in rows], kind="assessments.safety_flags")
     return FlagsCard(rows=rows, total=total)
 
 

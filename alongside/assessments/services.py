@@ -40,10 +40,13 @@ def participant_instrument(code: str) -> definitions.Instrument:
     try:
         instrument = definitions.get(code)
     except ValueError:
-        raise field_error("instrument", _("Choose one of the listed instruments.")) from None
+        raise field_error(
+            "instrument", _("Choose one of the listed instruments.")
+        ) from None
     if instrument.subject != "participant":
         raise field_error(
-            "instrument", _("This instrument is answered by peer workers, not participants.")
+            "instrument",
+            _("This instrument is answered by peer workers, not participants."),
         )
     return instrument
 
@@ -226,7 +229,8 @@ def assessment_amend(
     unknown = set(changes) - set(ASSESSMENT_FIELDS)
     if unknown:
         raise field_error(
-            sorted(unknown)[0], _("Wrong answers: void this assessment and record it again.")
+            sorted(unknown)[0],
+            _("Wrong answers: void this assessment and record it again."),
         )
     if "note" in changes:
         changes["note"] = (changes["note"] or "").strip()

@@ -119,7 +119,9 @@ def assessment_detail(request: MemberRequest, pid: str, aid: str) -> HttpRespons
     if not identifying:
         rows = rows.defer("item_notes", "note", "void_reason")
     participant = participant_get_for_user(m, pid, "view")
-    assessment = child_get_for_user(rows.filter(participant=participant), m, aid, "view")
+    assessment = child_get_for_user(
+        rows.filter(participant=participant), m, aid, "view"
+    )
     # The gate's participant (de-identified for a blind role), not the joined copy.
     assessment.participant = participant
     instrument = definitions.get(assessment.instrument)

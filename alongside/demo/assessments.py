@@ -74,9 +74,7 @@ def _clamp(v: int, low: int, high: int) -> int:
 
 def _barc10(rng: random.Random, level: float) -> dict[str, int]:
     """Ten answers around a latent level (1–6)."""
-    return {
-        str(n): _clamp(round(rng.gauss(level, 0.8)), 1, 6) for n in range(1, 11)
-    }
+    return {str(n): _clamp(round(rng.gauss(level, 0.8)), 1, 6) for n in range(1, 11)}
 
 
 def _phq9(rng: random.Random, severity: float, item9: bool) -> dict[str, int]:
@@ -129,10 +127,14 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
         .values_list("user_id", flat=True)
         .first()
     )
+    if fallback is None:
+        return 0
     rows: list[Assessment] = []
     flags: list[tuple[Assessment, int | None]] = []
 
-    def add(e: Any, code: str, on: date, answers: dict[str, int], **extra: Any) -> Assessment:
+    def add(
+        e: Any, code: str, on: date, answers: dict[str, int], **extra: Any
+    ) -> Assessment:
         result = scoring.score(code, answers)
         a = Assessment(
             participant_id=e.participant_id,
@@ -222,24 +224,32 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
     safety = []
     for a, peer in flags:
         saved = by_key[(a.participant_id, a.instrument, a.administered_on)][0]
-        flag = SafetyFlag(assessment=saved, participant_id=a.participant_id, code="phq9_item9")
+        flag = SafetyFlag(
+            assessment=saved, participant_id=a.participant_id, code="phq9_item9"
+        )
         age = (today - a.administered_on).days
         if age > OPEN_FLAG_DAYS:
             action = rng.choice(list(RESPONSES))
-            by = peer if peer and rng.random() < 0.7 else supervisor_of.get(peer, peer)
+            by = peer
+            if peer is not None and rng.random() >= 0.7:
+                by = supervisor_of.get(peer, peer)
             responded = a.administered_on + timedelta(days=rng.choice((0, 0, 0, 1, 2)))
             flag.responded_on = responded
             flag.responded_by_id = by or fallback
             flag.action = action
             flag.response = RESPONSES[action]
-            flag.responded_at = core_clock.now() - timedelta(days=(today - responded).days)
+            flag.responded_at = core_clock.now() - timedelta(
+                days=(today - responded).days
+            )
         flag.raised_at = core_clock.now() - timedelta(days=age)
         safety.append(flag)
     SafetyFlag.objects.bulk_create(safety, batch_size=2_000)
     return len(written) + _open_flags_for_the_peer_login(rng, org, today)
 
 
-def _open_flags_for_the_peer_login(rng: random.Random, org: Organisation, today: date) -> int:
+def _open_flags_for_the_peer_login(
+    rng: random.Random, org: Organisation, today: date
+) -> int:
     """Two people on the `peer` login's caseload answered PHQ-9 item 9 above 0 in
     the last few days: the flags a demo's Today shows open."""
     peer = User.objects.filter(username="peer").first()
@@ -256,7 +266,9 @@ def _open_flags_for_the_peer_login(rng: random.Random, org: Organisation, today:
         .distinct()[:40]
     )
     written = 0
-    for e, days in zip(rng.sample(caseload, min(2, len(caseload))), (1, 3), strict=False):
+    for e, days in zip(
+        rng.sample(caseload, min(2, len(caseload))), (1, 3), strict=False
+    ):
         answers = _phq9(rng, 1.6, True)
         result = scoring.score("phq9", answers)
         a = Assessment.objects.create(

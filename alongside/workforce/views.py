@@ -24,6 +24,7 @@ from alongside.participants.policies import (
     participant_get_for_user,
     participants_visible_to,
 )
+from alongside.participants.today import today_cards
 from alongside.participants.views import detail_url, submit_participant_form
 from alongside.workforce.forms import AssignmentForm
 from alongside.workforce.policies import team_member_get_for_user
@@ -33,7 +34,6 @@ from alongside.workforce.selectors import (
     peer_caseload_rows,
     team_overview,
 )
-from alongside.participants.today import today_cards
 from alongside.workforce.today import REFERRAL_STUCK_DAYS, TODAY_LIMIT, team_today_for
 
 CASELOAD_PAGE_SIZE = 50

@@ -32,7 +32,9 @@ def test_points_span_the_plot_by_date_and_score():
 def test_one_point_sits_in_the_middle_and_no_total_means_no_chart():
     c = charts.chart(definitions.get("phq9"), [_row(0, 27)])
     assert c is not None and len(c.points) == 1
-    assert c.points[0].x == charts.LEFT + (charts.WIDTH - charts.LEFT - charts.RIGHT) / 2
+    assert (
+        c.points[0].x == charts.LEFT + (charts.WIDTH - charts.LEFT - charts.RIGHT) / 2
+    )
     assert [r.label for r in c.rules] == ["5", "10", "15", "20"]
     assert charts.chart(definitions.get("rdp"), [_row(0, None)]) is None
     assert charts.chart(definitions.get("barc10"), []) is None

@@ -41,7 +41,9 @@ def _record(world, **kwargs):  # type: ignore[no-untyped-def]
 
 def test_a_barc10_is_scored_on_save_and_audited_with_its_answers(world):
     before = AuditEvent.objects.count()
-    a = _record(world, answers={**BARC10, "1": 6, "2": 6}, note="On the bench by the river")
+    a = _record(
+        world, answers={**BARC10, "1": 6, "2": 6}, note="On the bench by the river"
+    )
     a.refresh_from_db()
     # 4+4+3+4+4+3+4+4+4+4 = 38, with items 1 and 2 raised to 6: 42.
     assert (a.total, a.band, a.flags) == (42, "below 47", [])
@@ -79,7 +81,10 @@ def test_phq9_item_9_at_zero_raises_none(world):
     [
         ({**BARC10, "3": 9}, "item_3"),  # not one of its options
         ({**BARC10, "11": 4}, "item_11"),  # no such item
-        ({k: v for k, v in BARC10.items() if k != "7"}, "item_7"),  # none may be missing
+        (
+            {k: v for k, v in BARC10.items() if k != "7"},
+            "item_7",
+        ),  # none may be missing
         ({}, "answers"),
     ],
 )
@@ -173,7 +178,9 @@ def test_answers_are_not_amended_but_the_date_is(world, counts):
 def test_voiding_the_assessment_takes_its_flag_off_today(world):
     a = Assessment.objects.get(participant=world.participant)
     services.assessment_void(
-        actor=world.members["alice"], assessment=a, reason="entered for the wrong person"
+        actor=world.members["alice"],
+        assessment=a,
+        reason="entered for the wrong person",
     )
     assert selectors.open_flags(world.participant) == []
     assert selectors.flags_for_caseload(world.members["alice"], True).total == 0

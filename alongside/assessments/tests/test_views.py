@@ -90,11 +90,7 @@ def test_the_panel_draws_scores_over_time_with_a_table_alternative(world):
             administered_on=world.today() - dt.timedelta(days=days),
         )
     url = reverse("participants:detail", args=[world.participant.external_id])
-    html = (
-        world.client_for("alice")
-        .get(url, {"open": "assessments"})
-        .content.decode()
-    )
+    html = world.client_for("alice").get(url, {"open": "assessments"}).content.decode()
     chart = html.split('id="chart-barc10"')[1].split("</figure>")[0]
     assert chart.count('class="point"') == 3 and "<polyline" in chart
     assert 'role="img"' in chart and "<desc" in chart
@@ -112,7 +108,8 @@ def test_the_open_flag_is_above_the_timeline_until_a_response_is_recorded(world)
     assert 'id="safety"' in html and "Record the response taken" in html
     flag = SafetyFlag.objects.get(participant=world.participant)
     respond = reverse(
-        "assessments:flag-respond", args=[world.participant.external_id, flag.external_id]
+        "assessments:flag-respond",
+        args=[world.participant.external_id, flag.external_id],
     )
     response = client.post(
         respond,
@@ -187,7 +184,9 @@ def test_an_evaluator_reads_scores_but_never_notes(world):
         recorded_by=world.user("alice"),
         note="Lives with her brother on Elm Street",
     )
-    url = reverse("assessments:detail", args=[world.participant.external_id, a.external_id])
+    url = reverse(
+        "assessments:detail", args=[world.participant.external_id, a.external_id]
+    )
     html = world.client_for("eve").get(url).content.decode()
     assert ">38<" in html and "Elm Street" not in html and "Rosa" not in html
     assert "Elm Street" in world.client_for("alice").get(url).content.decode()

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alongside.care.models import ReferralStatusChange
 from alongside.assessments.tests.factories import AssessmentFactory
+from alongside.care.models import ReferralStatusChange
 from alongside.care.tests.factories import (
     AssignmentFactory,
     EncounterFactory,

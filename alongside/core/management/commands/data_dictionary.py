@@ -17,7 +17,17 @@ from django.db import models
 
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 
-APPS = ("core", "participants", "workforce", "care")
+def _apps() -> list[Any]:
+    """Every Alongside app with tables of its own, in INSTALLED_APPS order, so a new
+    app's tables are in the dictionary without editing this."""
+    return [
+        config
+        for config in apps.get_app_configs()
+        if config.name.startswith("alongside.")
+        and any(not m._meta.proxy for m in config.get_models())
+    ]
+
+
 HEADER = """# Data dictionary
 
 Generated from the models by `alongside data_dictionary`; do not edit by hand (the test
@@ -56,8 +66,7 @@ def _describe(field: models.Field[Any, Any]) -> str:
 
 def render() -> str:
     out = [HEADER]
-    for label in APPS:
-        config = apps.get_app_config(label)
+    for config in _apps():
         out.append(f"\n## {config.verbose_name}\n")
         for model in config.get_models():
             if model._meta.proxy:

@@ -100,6 +100,7 @@ def test_a_phq9_item_9_answer_raises_a_flag_that_the_supervisor_answers(
     assert serious_axe_findings(sam) == []
     with sam.expect_navigation():
         card.get_by_role("link").first.click()
+    sam.locator(f"#flag-{flag.external_id}-respond > summary").click()
     form = sam.locator(f"#flag-{flag.external_id}-form")
     form.get_by_label("Called emergency services").check()
     form.get_by_label("What was done").fill(
