@@ -17,6 +17,7 @@ from django.db import models
 
 from alongside.core.crypto import EncryptedDateField, EncryptedTextField
 
+
 def _apps() -> list[Any]:
     """Every Alongside app with tables of its own, in INSTALLED_APPS order, so a new
     app's tables are in the dictionary without editing this."""
