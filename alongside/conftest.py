@@ -22,7 +22,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from alongside.assessments.tests.factories import PHQ9_ITEM9, AssessmentFactory
+from alongside.assessments.tests.factories import (
+    PHQ9_ITEM9,
+    AssessmentFactory,
+    AssessmentLinkFactory,
+)
 from alongside.care.tests.factories import (
     AssignmentFactory,
     EncounterFactory,
@@ -158,6 +162,7 @@ def world(db: None, calendar_case: CalendarCase) -> World:
         answers=dict(PHQ9_ITEM9),
         administered_on=clock.today(org) - dt.timedelta(days=20),
     )
+    AssessmentLinkFactory(participant=participant, program=program, created_by=alice)
     return World(org, other, program, program_two, participant, members)
 
 

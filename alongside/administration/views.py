@@ -16,6 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alongside.administration import forms, selectors, services
 from alongside.administration.models import AccessRequest
+from alongside.assessments import services as assessment_services
+from alongside.assessments.forms import ReassessmentIntervalsForm
+from alongside.assessments.selectors import participant_instruments
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error
 from alongside.core.paging import page_number
@@ -97,6 +100,13 @@ def program_add(request: MemberRequest) -> HttpResponse:
     )
 
 
+def _intervals_form(program: Any, data: Any) -> ReassessmentIntervalsForm:
+    current = dict(program.reassessment_intervals.values_list("instrument", "days"))
+    return ReassessmentIntervalsForm(
+        data, instruments=participant_instruments(), current=current
+    )
+
+
 @member_required("organisation.manage")
 @require_http_methods(["GET", "POST"])
 def program(request: MemberRequest, program_id: str) -> HttpResponse:
@@ -108,8 +118,13 @@ def program(request: MemberRequest, program_id: str) -> HttpResponse:
     site_form = forms.SiteForm(
         request.POST if request.POST.get("form") == "site" else None, prefix="site"
     )
+    intervals_form = _intervals_form(
+        prog, request.POST if request.POST.get("form") == "intervals" else None
+    )
     if request.method == "POST":
-        bound = form if form.is_bound else site_form
+        bound = next(
+            (f for f in (form, site_form, intervals_form) if f.is_bound), site_form
+        )
         if bound.is_valid():
             try:
                 if bound is form:
@@ -117,6 +132,13 @@ def program(request: MemberRequest, program_id: str) -> HttpResponse:
                         actor=request.membership, program=prog, **form.cleaned_data
                     )
                     done = _("Program saved.")
+                elif bound is intervals_form:
+                    assessment_services.reassessment_intervals_set(
+                        actor=request.membership,
+                        program=prog,
+                        intervals=intervals_form.intervals(),
+                    )
+                    done = _("Reassessment intervals saved.")
                 else:
                     services.site_create(
                         actor=request.membership,
@@ -133,7 +155,13 @@ def program(request: MemberRequest, program_id: str) -> HttpResponse:
     return render(
         request,
         "administration/program_form.html",
-        {"nav": "organisation", "form": form, "site_form": site_form, "program": prog},
+        {
+            "nav": "organisation",
+            "form": form,
+            "site_form": site_form,
+            "intervals_form": intervals_form,
+            "program": prog,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -12,7 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from alongside.assessments.definitions import Instrument
 from alongside.assessments.models import Assessment, SafetyResponse
-from alongside.assessments.services import ASSESSMENT_FIELDS
+from alongside.assessments.services import (
+    ASSESSMENT_FIELDS,
+    INTERVAL_MAX,
+    INTERVAL_MIN,
+)
 from alongside.care.forms import ProgramChoice
 from alongside.core import clock
 from alongside.core.formtools import DateInput
@@ -139,3 +143,65 @@ class AssessmentAmendForm(CorrectionReason):
         kwargs.setdefault("auto_id", "amend-%s")
         kwargs["initial"] = initial_from(assessment, ASSESSMENT_FIELDS)
         super().__init__(*args, **kwargs)
+
+
+class ReassessmentIntervalsForm(forms.Form):
+    """A program's reassessment intervals: days per instrument, empty for none."""
+
+    def __init__(
+        self,
+        *args: Any,
+        instruments: Sequence[Instrument],
+        current: dict[str, int],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("prefix", "intervals")
+        super().__init__(*args, **kwargs)
+        self.instruments = list(instruments)
+        for i in self.instruments:
+            self.fields[f"interval_{i.code}"] = forms.IntegerField(
+                label=_("%(instrument)s: every (days)") % {"instrument": i.title},
+                required=False,
+                min_value=INTERVAL_MIN,
+                max_value=INTERVAL_MAX,
+                initial=current.get(i.code),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def intervals(self) -> dict[str, int | None]:
+        return {
+            i.code: self.cleaned_data.get(f"interval_{i.code}")
+            for i in self.instruments
+        }
+
+
+class LinkForm(ProgramChoice):
+    """Send a one-time link: which instrument (and program, where there are two)."""
+
+    instrument = forms.ChoiceField(label=_("Assessment"), choices=())
+
+    def __init__(
+        self,
+        *args: Any,
+        instruments: Sequence[Instrument],
+        open_enrolments: Sequence[Enrolment] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "link-%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["instrument"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(i.code, i.title) for i in instruments]
+        self._add_program(open_enrolments)
+
+
+class LinkWithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Withdraw this link: it will no longer open."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+    def __init__(self, *args: Any, link: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"withdraw-{link.external_id}-%s")
+        super().__init__(*args, **kwargs)
+        self.item = ("l", link.pk)

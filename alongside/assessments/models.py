@@ -122,3 +122,62 @@ class SafetyFlag(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.participant})"
+
+
+class ReassessmentInterval(ExternalIdModel):
+    """How often a program asks for an instrument: every `days` days from the last
+    response (and once at the start). Set by administrators on the program's page."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="reassessment_intervals"
+    )
+    instrument = models.CharField(_("instrument"), max_length=32)
+    days = models.PositiveSmallIntegerField(_("every (days)"))
+
+    class Meta:
+        verbose_name = _("reassessment interval")
+        verbose_name_plural = _("reassessment intervals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "instrument"], name="reassessment_interval_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days__gte=7), name="reassessment_interval_days"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} every {self.days} days ({self.program})"
+
+
+class AssessmentLink(ExternalIdModel):
+    """A one-time link for a participant to complete an instrument alone (see
+    `assessments.links`). Only a hash of its token is kept."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="assessment_links"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    instrument = models.CharField(_("instrument"), max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField(_("valid until"))
+    language = models.CharField(_("language"), max_length=16, default="en")
+    sent_via = models.CharField(_("sent by"), max_length=64, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    assessment = models.OneToOneField(
+        Assessment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="link",
+    )
+
+    class Meta:
+        verbose_name = _("one-time assessment link")
+        verbose_name_plural = _("one-time assessment links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} link for {self.participant}"

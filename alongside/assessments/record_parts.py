@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from alongside.assessments import charts, definitions, selectors, services
-from alongside.assessments.forms import AssessmentAmendForm, SafetyResponseForm
+from alongside.assessments.forms import (
+    AssessmentAmendForm,
+    LinkForm,
+    LinkWithdrawForm,
+    SafetyResponseForm,
+)
 from alongside.assessments.models import Assessment
 from alongside.core.permissions import has_perm
 from alongside.participants.corrections import kind_of, register_correction_kind
@@ -25,10 +30,6 @@ from alongside.participants.record import (
     register_timeline_source,
 )
 from alongside.participants.today import TodayCard, TodaySection, register_today_section
-
-
-def participant_instruments() -> list[definitions.Instrument]:
-    return [i for i in definitions.instruments().values() if i.subject == "participant"]
 
 
 def _titled(entry: Any) -> None:
@@ -55,7 +56,7 @@ def assessments_panel(req: PanelRequest) -> dict[str, Any]:
     rows = selectors.history(req.participant)
     latest = selectors.latest_by_instrument(rows)
     instruments = []
-    for instrument in participant_instruments():
+    for instrument in selectors.participant_instruments():
         series = selectors.series(rows, instrument.code)
         instruments.append(
             {
@@ -67,7 +68,35 @@ def assessments_panel(req: PanelRequest) -> dict[str, Any]:
             }
         )
     profile = latest.get("rdp")
+    open_links = []
+    if req.can_record:
+        from alongside.assessments.models import AssessmentLink
+        from alongside.core import clock
+
+        open_links = list(
+            AssessmentLink.objects.filter(
+                participant=req.participant,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__gt=clock.now(),
+            ).select_related("created_by")
+        )
+        titles = {i.code: i.short_title for i in selectors.participant_instruments()}
+        for link in open_links:
+            link.title = titles.get(link.instrument, link.instrument)  # type: ignore[attr-defined]
+            link.form = req.item_form(  # type: ignore[attr-defined]
+                "l", link, partial(LinkWithdrawForm, link=link)
+            )
+    link_form = req.form(
+        "link",
+        lambda: LinkForm(
+            instruments=selectors.participant_instruments(),
+            open_enrolments=req.open_enrolments,
+        ),
+    )
     return {
+        "link_form": link_form,
+        "open_links": open_links,
         "instruments": instruments,
         "profile": profile,
         "levels": selectors.level_profile(profile) if profile else [],
@@ -87,6 +116,33 @@ def _flags_card(membership: Any, audience: str) -> TodayCard | None:
         jump=ngettext("%(n)d open safety flag", "%(n)d open safety flags", card.total)
         % {"n": card.total},
         context={"flags": card, "show_names": show_names, "audience": audience},
+    )
+
+
+def _due_card(membership: Any, audience: str) -> TodayCard | None:
+    from alongside.core import clock
+    from alongside.participants.policies import can_view_identifying
+
+    show_names = can_view_identifying(membership)
+    people = (
+        selectors.caseload_of(membership)
+        if audience == "own"
+        else selectors.team_of(membership)
+    )
+    today = clock.today(membership.organisation)
+    card = selectors.due_assessments(people, today, show_names)
+    if audience == "team" and not card.total:
+        return None  # a manager with no team of their own, or nobody due
+    return TodayCard(
+        count=card.total,
+        jump=ngettext("%(n)d assessment due", "%(n)d assessments due", card.total)
+        % {"n": card.total},
+        context={
+            "due": card,
+            "show_names": show_names,
+            "today": today,
+            "audience": audience,
+        },
     )
 
 
@@ -148,5 +204,15 @@ def register() -> None:
             order=0,
             build=_flags_card,
             visible=lambda m: has_perm(m, "care.record"),
+        )
+    )
+    register_today_section(
+        TodaySection(
+            key="assessments-due",
+            template="assessments/today_due.html",
+            order=50,
+            build=_due_card,
+            visible=lambda m: has_perm(m, "care.record"),
+            place="end",
         )
     )

@@ -3,13 +3,15 @@ response, open safety flags, and the flags on the Today pages."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from alongside.assessments import definitions
-from alongside.assessments.models import Assessment, SafetyFlag
+from alongside.assessments.models import Assessment, ReassessmentInterval, SafetyFlag
 from alongside.care.selectors import participant_fields
 from alongside.core import reads
 from alongside.core.models import Membership
@@ -24,6 +26,11 @@ from alongside.participants.selectors import belonging_to, without_free_text
 
 # How many open flags a Today card lists (the rest are counted).
 FLAGS_LISTED = 20
+
+
+def participant_instruments() -> list[definitions.Instrument]:
+    """The instruments participants answer (not the peer workers' CBI)."""
+    return [i for i in definitions.instruments().values() if i.subject == "participant"]
 
 
 def history(participant: Participant) -> list[Assessment]:
@@ -175,9 +182,9 @@ def _flag_rows(participants: QuerySet[Participant], show_names: bool) -> FlagsCa
     return FlagsCard(rows=rows, total=total)
 
 
-def flags_for_caseload(membership: Membership, show_names: bool) -> FlagsCard:
-    """Open flags on the people assigned to this worker."""
-    mine = participants_visible_to(membership).filter(
+def caseload_of(membership: Membership) -> QuerySet[Participant]:
+    """The people assigned to this worker."""
+    return participants_visible_to(membership).filter(
         Exists(
             Assignment.objects.filter(
                 participant_id=OuterRef("pk"),
@@ -186,7 +193,24 @@ def flags_for_caseload(membership: Membership, show_names: bool) -> FlagsCard:
             )
         )
     )
-    return _flag_rows(mine, show_names)
+
+
+def team_of(membership: Membership) -> QuerySet[Participant]:
+    """The people assigned to the peers this worker supervises."""
+    return participants_visible_to(membership).filter(
+        Exists(
+            Assignment.objects.filter(
+                participant_id=OuterRef("pk"),
+                peer_id__in=list(team_user_ids(membership)),
+                ended_at__isnull=True,
+            )
+        )
+    )
+
+
+def flags_for_caseload(membership: Membership, show_names: bool) -> FlagsCard:
+    """Open flags on the people assigned to this worker."""
+    return _flag_rows(caseload_of(membership), show_names)
 
 
 def flags_for_team(membership: Membership, show_names: bool) -> FlagsCard:
@@ -251,3 +275,93 @@ def level_profile(assessment: Assessment) -> list[dict[str, Any]]:
             }
         )
     return levels
+
+
+@dataclass
+class DueAssessment:
+    participant: Participant
+    instruments: list[tuple[definitions.Instrument, dt.date | None]]  # last done
+    since: dt.date  # the earliest due date among them
+
+    def days_overdue(self, today: dt.date) -> int:
+        return (today - self.since).days
+
+
+@dataclass
+class DueCard:
+    rows: list[DueAssessment] = field(default_factory=list)
+    total: int = 0
+
+
+def intervals_of(program_ids: list[int]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for program_id, code, days in ReassessmentInterval.objects.filter(
+        program_id__in=program_ids
+    ).values_list("program_id", "instrument", "days"):
+        out[program_id][code] = days
+    return out
+
+
+def due_assessments(
+    participants: QuerySet[Participant], today: dt.date, show_names: bool
+) -> DueCard:
+    """Who among `participants` is due an instrument their open programs schedule:
+    never completed since the enrolment began, or last completed `days` or more ago
+    (the shortest interval where two programs ask). Three queries, whatever the
+    number of people: the open enrolments, the latest response per person and
+    instrument, and the people shown."""
+    enrolments = list(
+        Enrolment.objects.filter(
+            participant__in=participants,
+            ended_on__isnull=True,
+            program__reassessment_intervals__isnull=False,
+        )
+        .values_list("participant_id", "program_id", "started_on")
+        .distinct()
+    )
+    if not enrolments:
+        return DueCard()
+    intervals = intervals_of(sorted({e[1] for e in enrolments}))
+    wanted: dict[int, dict[str, tuple[int, dt.date]]] = defaultdict(dict)
+    for participant_id, program_id, started_on in enrolments:
+        for code, days in intervals.get(program_id, {}).items():
+            prior = wanted[participant_id].get(code)
+            if prior is None or days < prior[0]:
+                wanted[participant_id][code] = (days, started_on)
+    codes = sorted({c for w in wanted.values() for c in w})
+    last: dict[tuple[int, str], dt.date] = {
+        (pid, code): on
+        for pid, code, on in Assessment.objects.filter(
+            participant_id__in=list(wanted), instrument__in=codes
+        )
+        .values("participant_id", "instrument")
+        .annotate(on=Max("administered_on"))
+        .values_list("participant_id", "instrument", "on")
+    }
+    instruments = definitions.instruments()
+    due: dict[int, list[tuple[dt.date, definitions.Instrument, dt.date | None]]] = {}
+    for pid, scheduled in wanted.items():
+        for code, (days, started_on) in scheduled.items():
+            done = last.get((pid, code))
+            when = started_on if done is None else done + dt.timedelta(days=days)
+            if done is not None and done < started_on:
+                when = started_on  # done before this enrolment: due at its start
+            if when <= today and code in instruments:
+                due.setdefault(pid, []).append((when, instruments[code], done))
+    order = sorted(due, key=lambda pid: (min(w for w, _i, _d in due[pid]), pid))
+    shown = order[:FLAGS_LISTED]
+    people = {
+        p.pk: p
+        for p in participants.filter(pk__in=shown).only(*participant_fields(show_names))
+    }
+    rows = [
+        DueAssessment(
+            participant=people[pid],
+            instruments=[(i, d) for _w, i, d in sorted(due[pid], key=lambda t: t[0])],
+            since=min(w for w, _i, _d in due[pid]),
+        )
+        for pid in shown
+        if pid in people
+    ]
+    reads.note_list([r.participant for r in rows], kind="assessments.due")
+    return DueCard(rows=rows, total=len(due))

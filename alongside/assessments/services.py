@@ -12,15 +12,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from alongside.assessments import definitions, scoring
-from alongside.assessments.models import Assessment, Mode, SafetyFlag, SafetyResponse
+from alongside.assessments.models import (
+    Assessment,
+    Mode,
+    ReassessmentInterval,
+    SafetyFlag,
+    SafetyResponse,
+)
 from alongside.care.services import enrolled_program
 from alongside.core import audit, clock
-from alongside.core.models import AuditEvent, Membership, Program
+from alongside.core.models import AuditEvent, Membership, Organisation, Program, User
 from alongside.core.services import (
     field_error,
     require_length,
@@ -93,10 +98,42 @@ def assessment_record(
     """Record a completed instrument, scored now; an answer that raises a flag
     (PHQ-9 item 9 above 0) opens a `SafetyFlag` for the assigned peer and their
     supervisor."""
+    return record(
+        organisation=actor.organisation,
+        recorded_by=actor.user,
+        actor=actor,
+        participant=participant,
+        instrument=instrument,
+        answers=answers,
+        administered_on=administered_on,
+        mode=mode,
+        note=note,
+        notes=notes,
+        program=program,
+    )
+
+
+def record(
+    *,
+    organisation: Organisation,
+    recorded_by: User,
+    actor: Membership | None,
+    participant: Participant,
+    instrument: str,
+    answers: Mapping[str, Any],
+    administered_on: dt.date | None = None,
+    mode: str = Mode.WITH_PEER,
+    note: str = "",
+    notes: Mapping[str, str] | None = None,
+    program: Program | None = None,
+    reason: str = "",
+) -> Assessment:
+    """`assessment_record` for a worker (`actor`) or, with no actor, for the
+    participant's own submission (`links`): checked, scored and audited the same."""
     definition = participant_instrument(instrument)
-    administered_on = administered_on or clock.today(actor.organisation)
-    require_not_future("administered_on", administered_on, actor.organisation)
-    require_recent("administered_on", administered_on, actor.organisation)
+    administered_on = administered_on or clock.today(organisation)
+    require_not_future("administered_on", administered_on, organisation)
+    require_recent("administered_on", administered_on, organisation)
     require_length("note", note)
     if mode not in Mode.values:
         raise field_error("mode", _("Choose one of the listed options."))
@@ -106,8 +143,6 @@ def assessment_record(
             raise field_error("answers", _("Answer at least one question."))
         result = scoring.score_instrument(definition, given)
     except ValueError as exc:
-        if isinstance(exc, ValidationError):
-            raise
         raise _item_error(str(exc)) from None
     program = enrolled_program(participant, program)
     consent.require_recording(participant, program, consent.OTHER, administered_on)
@@ -118,7 +153,7 @@ def assessment_record(
         version=definition.version,
         administered_on=administered_on,
         mode=mode,
-        recorded_by=actor.user,
+        recorded_by=recorded_by,
         answers=given,
         total=result.total,
         subscales=result.subscales,
@@ -127,20 +162,24 @@ def assessment_record(
         item_notes=_notes(definition, notes or {}),
         note=note.strip(),
     )
-    safety = {f.code for f in definition.flags if f.code in result.flags}
-    for code in sorted(safety):
+
+    def log(**kwargs: Any) -> None:
+        if actor is not None:
+            audit.record_by(actor, **kwargs)
+        else:
+            audit.record(actor=None, organisation=organisation, reason=reason, **kwargs)
+
+    for code in sorted({f.code for f in definition.flags if f.code in result.flags}):
         flag = SafetyFlag.objects.create(
             assessment=assessment, participant=participant, code=code
         )
-        audit.record_by(
-            actor,
+        log(
             action=AuditEvent.Action.CREATE,
             target=flag,
             participant_id=participant.external_id,
             changes={"code": code, "assessment": str(assessment.external_id)},
         )
-    audit.record_by(
-        actor,
+    log(
         action=AuditEvent.Action.CREATE,
         target=assessment,
         participant_id=participant.external_id,
@@ -250,3 +289,50 @@ def assessment_void(
 ) -> Assessment:
     """Void an assessment recorded in error; a flag it raised leaves Today with it."""
     return corrections.void(actor=actor, record=assessment, reason=reason)
+
+
+INTERVAL_MIN, INTERVAL_MAX = 7, 730
+
+
+@transaction.atomic
+def reassessment_intervals_set(
+    *, actor: Membership, program: Program, intervals: Mapping[str, int | None]
+) -> dict[str, int]:
+    """Set how often the program asks for each instrument (days; None: not
+    scheduled). Instruments not named are left as they are. Returns the program's
+    intervals after the change."""
+    if program.organisation_id != actor.organisation_id:
+        raise field_error("program", _("Choose one of your organisation's programs."))
+    current = {
+        i.instrument: i for i in ReassessmentInterval.objects.filter(program=program)
+    }
+    before = {code: i.days for code, i in current.items()}
+    for code, days in intervals.items():
+        participant_instrument(code)
+        if days is None:
+            if code in current:
+                current.pop(code).delete()
+            continue
+        if not INTERVAL_MIN <= days <= INTERVAL_MAX:
+            raise field_error(
+                f"interval_{code}",
+                _("Give a number of days from %(low)d to %(high)d, or leave it empty.")
+                % {"low": INTERVAL_MIN, "high": INTERVAL_MAX},
+            )
+        row = current.get(code)
+        if row is None:
+            current[code] = ReassessmentInterval.objects.create(
+                program=program, instrument=code, days=days
+            )
+        elif row.days != days:
+            row.days = days
+            row.save(update_fields=["days", "updated_at"])
+    after = {code: i.days for code, i in current.items()}
+    if after != before:
+        audit.record_by(
+            actor,
+            action=AuditEvent.Action.UPDATE,
+            target=program,
+            changes={"reassessment_intervals": {"old": before, "new": after}},
+        )
+    return after

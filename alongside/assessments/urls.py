@@ -17,6 +17,16 @@ urlpatterns = [
         name="detail",
     ),
     path(
+        "<uuid:pid>/assessment-links/new/",
+        views.link_create,
+        name="link-create",
+    ),
+    path(
+        "<uuid:pid>/assessment-links/<uuid:lid>/withdraw/",
+        views.link_revoke,
+        name="link-revoke",
+    ),
+    path(
         "<uuid:pid>/safety-flags/<uuid:fid>/response/",
         views.safety_flag_respond,
         name="flag-respond",

@@ -8,19 +8,33 @@ form changes nothing and comes back with the error next to the question at fault
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alongside.assessments import definitions, selectors, services
-from alongside.assessments.forms import AssessmentForm, SafetyResponseForm
-from alongside.assessments.models import Assessment, SafetyFlag
+from alongside.assessments import definitions, links, selectors, services
+from alongside.assessments.forms import (
+    AssessmentForm,
+    LinkForm,
+    LinkWithdrawForm,
+    SafetyResponseForm,
+)
+from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
+from alongside.core import clock
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error, autofocus_first_error
 from alongside.core.permissions import has_perm
+from alongside.core.throttle import client_address
 from alongside.participants.models import Enrolment
 from alongside.participants.policies import (
     can_view_identifying,
@@ -196,3 +210,180 @@ def safety_flag_respond(request: MemberRequest, pid: str, fid: str) -> HttpRespo
         section="safety",
         done=lambda: redirect(detail_url(participant, "timeline")),
     )
+
+
+# -- One-time links ---------------------------------------------------------------------
+
+
+@member_required("care.record")
+@require_POST
+def link_create(request: MemberRequest, pid: str) -> HttpResponse:
+    """Make a one-time link to an instrument and send it (`links`); the URL is shown
+    to the peer once, in the message, to pass on if the sender does not deliver."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "record")
+    form = LinkForm(
+        request.POST,
+        instruments=selectors.participant_instruments(),
+        open_enrolments=_open_enrolments(participant),
+    )
+
+    def write(data: dict[str, Any]) -> None:
+        link, url = links.assessment_link_create(
+            actor=m,
+            participant=participant,
+            instrument=data["instrument"],
+            base_url=request.build_absolute_uri("/"),
+            program=form.chosen_program(),
+        )
+        made.append((link, url))
+
+    made: list[tuple[AssessmentLink, str]] = []
+
+    def success() -> str:
+        link, url = made[0]
+        return _(
+            "A one-time link to the %(title)s is ready, valid until %(until)s. "
+            "It is shown only now: %(url)s"
+        ) % {
+            "title": definitions.get(link.instrument).short_title,
+            "until": formats.date_format(
+                link.expires_at.astimezone(clock.zone(m.organisation)),
+                "DATETIME_FORMAT",
+            ),
+            "url": url,
+        }
+
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="link",
+        write=write,
+        success=success,
+        section="assessments",
+    )
+
+
+@member_required("care.record")
+@require_POST
+def link_revoke(request: MemberRequest, pid: str, lid: str) -> HttpResponse:
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "record")
+    link = child_get_for_user(
+        AssessmentLink.objects.filter(participant=participant), m, lid, "record"
+    )
+    link.participant = participant
+    form = LinkWithdrawForm(request.POST, link=link)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: links.assessment_link_revoke(actor=m, link=link),
+        success=_("Link withdrawn: it no longer opens."),
+        section="assessments",
+    )
+
+
+def _open_enrolments(participant: Any) -> list[Enrolment]:
+    return list(
+        Enrolment.objects.filter(
+            participant=participant, ended_on__isnull=True
+        ).select_related("program")
+    )
+
+
+LINK_TRIES = 30  # requests to one-time links per address per window
+LINK_WINDOW = 15 * 60
+
+
+def _throttled(request: HttpRequest) -> bool:
+    """Count this request against its address; True past the limit. Kept in the
+    cache, not the database: a refused link writes nothing."""
+    key = "assessment-link:" + client_address(request)
+    cache.add(key, 0, LINK_WINDOW)
+    try:
+        tries = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, LINK_WINDOW)
+        tries = 1
+    return tries > LINK_TRIES
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def self_assessment(request: HttpRequest, token: str) -> HttpResponse:
+    """The participant's own page: no sign-in, only this form, in their language.
+    An unknown, expired, used or withdrawn link is 404 and writes nothing."""
+    if _throttled(request):
+        return render(request, "assessments/self_throttled.html", status=429)
+    link = links.open_link(token)
+    if link is None:
+        raise Http404
+    # The participant's language now (it may have changed since the link was sent).
+    wanted = link.participant.preferred_language or link.language
+    language = wanted if wanted in dict(settings.LANGUAGES) else "en"
+    with translation.override(language):
+        instrument = definitions.get(link.instrument)
+        form = AssessmentForm(
+            request.POST or None, instrument=instrument, organisation=None
+        )
+        del form.fields["administered_on"], form.fields["note"]
+        if request.method == "POST" and form.is_valid():
+            try:
+                assessment = links.assessment_record_by_link(
+                    token=token, answers=form.answers()
+                )
+            except links.LinkNotOpen:
+                raise Http404 from None
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            else:
+                response = render(
+                    request,
+                    "assessments/self_done.html",
+                    {
+                        "flagged": bool(assessment.flags),
+                        "crisis_line": crisis_line(link.participant.organisation),
+                    },
+                )
+                response["Content-Language"] = language
+                return response
+        org = link.participant.organisation
+        response = render(
+            request,
+            "assessments/self.html",
+            {
+                "instrument": instrument,
+                "form": form,
+                "program_name": link.program.name,
+                "expires": formats.date_format(
+                    link.expires_at.astimezone(clock.zone(org)), "DATETIME_FORMAT"
+                ),
+            },
+            status=400 if request.method == "POST" else 200,
+        )
+        response["Content-Language"] = language
+        return response
+
+
+def crisis_line(organisation: Any) -> str:
+    """Where someone who answered PHQ-9 item 9 above 0 can call now: the
+    organisation's own setting (`ALONGSIDE_CRISIS_LINE`), else the national line of
+    the country of its phone numbers, where Alongside knows one."""
+    own = getattr(settings, "ALONGSIDE_CRISIS_LINE", "")
+    if own:
+        return str(own)
+    return str(CRISIS_LINES.get(organisation.phone_region, ""))
+
+
+CRISIS_LINES = {
+    "US": gettext_lazy("Call or text 988, the Suicide & Crisis Lifeline, any time."),
+    "GB": gettext_lazy("Call Samaritans free on 116 123, day or night."),
+    "IE": gettext_lazy("Call Samaritans free on 116 123, day or night."),
+    "FR": gettext_lazy(
+        "Call 3114, the national suicide prevention line, day or night."
+    ),
+    "ES": gettext_lazy("Call 024, the suicide prevention line, day or night."),
+}

@@ -12,7 +12,8 @@ stream. For each enrolment long enough to assess:
   weighted the way the synthesis describes them (stigma, austerity, treatment as
   social control, continued use) and a program-level tilt (the ED program's people
   more often dissatisfied with treatment);
-- the program's service-experience check once for some.
+- the program's service-experience check once for some;
+- each program asks for the BARC-10 every 90 days, the ED program the PHQ-9 too.
 
 Scores come from `alongside.assessments.scoring.score`, as for live data.
 """
@@ -29,7 +30,13 @@ from typing import Any
 from django.db.models import Count
 
 from alongside.assessments import definitions, scoring
-from alongside.assessments.models import Assessment, Mode, SafetyFlag, SafetyResponse
+from alongside.assessments.models import (
+    Assessment,
+    Mode,
+    ReassessmentInterval,
+    SafetyFlag,
+    SafetyResponse,
+)
 from alongside.core import clock as core_clock
 from alongside.core.models import Membership, Organisation, Role, User
 from alongside.participants.models import Assignment, Enrolment
@@ -103,6 +110,16 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
     from alongside.demo.generator import ED_PROGRAM
 
     defs = definitions.instruments()
+    from alongside.core.models import Program
+
+    for program in Program.objects.filter(organisation=org).order_by("id"):
+        ReassessmentInterval.objects.create(
+            program=program, instrument="barc10", days=REASSESS_DAYS
+        )
+        if program.name == ED_PROGRAM:
+            ReassessmentInterval.objects.create(
+                program=program, instrument="phq9", days=REASSESS_DAYS
+            )
     contacts = dict(
         Enrolment.objects.filter(participant__organisation=org)
         .values_list("participant_id")

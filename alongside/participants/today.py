@@ -6,7 +6,8 @@ peers someone supervises, and for a program manager their programs) show the
 built-in worklists and then every registered `TodaySection` this viewer gets, in
 `order`. Each section's `build` returns a `TodayCard` (or None to leave it out):
 how many items it holds, the jump link's text, and the context its template renders
-(the template gets `card`). A section that lists participants notes them for the
+(the template gets `card`), before the page's own lists (`place="top"`, for what
+cannot wait) or after them (`"end"`). A section that lists participants notes them for the
 read audit (`core.reads.note_list`), like every screen of participants, and keeps
 its query count independent of the data (`web/tests/test_query_counts.py`).
 Registered from an app's `AppConfig.ready()`, like the record's parts
@@ -32,6 +33,7 @@ class TodayCard:
     context: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     template: str = ""
+    place: str = "top"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class TodaySection:
     build: Callable[[Membership, str], TodayCard | None]
     # Who gets it, decided without queries. None: everyone `build` does not refuse.
     visible: Callable[[Membership], bool] | None = None
+    # "top": before the page's own lists (what cannot wait: safety); "end": after.
+    place: str = "top"
 
 
 _sections: dict[str, TodaySection] = {}
@@ -70,5 +74,6 @@ def today_cards(membership: Membership, audience: str) -> list[TodayCard]:
             continue
         card.key = section.key
         card.template = section.template
+        card.place = section.place
         cards.append(card)
     return cards

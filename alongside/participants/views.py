@@ -472,7 +472,7 @@ def submit_participant_form(
     *,
     key: str,
     write: Callable[[dict[str, Any]], object],
-    success: str,
+    success: str | Callable[[], str],
     section: str = "",
     done: Callable[[], HttpResponse] | None = None,
 ) -> HttpResponse:
@@ -489,7 +489,8 @@ def submit_participant_form(
         except ValidationError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, success)
+            # A callable says what was done once it is done (a link just made).
+            messages.success(request, success() if callable(success) else success)
             return done() if done else redirect(detail_url(participant, section))
     autofocus_first_error(form)
     return render_participant_page(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from alongside.assessments.models import Assessment, SafetyFlag
+from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
 from alongside.core.tests.matrix import (
     DONE,
     OK,
@@ -20,7 +20,15 @@ from alongside.core.tests.matrix import (
 
 
 def state(world: Any) -> dict[str, Any]:
-    return {"flag_open": one(SafetyFlag, world).responded_at is None}
+    return {
+        "flag_open": one(SafetyFlag, world).responded_at is None,
+        "link_open": one(AssessmentLink, world).revoked_at is None,
+    }
+
+
+# The one-time link's page needs no sign-in: the token is its only key, and it shows
+# nobody's record, only the form (assessments/tests/test_links.py).
+NO_PARTICIPANT_DATA = {"self_assessment:form"}
 
 
 def _added(w: Any, before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -49,6 +57,27 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         row(alice=OK, sam=OK, maria=OK, eve=OK),
         shows_name=True,
+    ),
+    "assessment-link-create": Endpoint(
+        lambda w: reverse("assessments:link-create", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"instrument": "phq9"},
+        check=lambda w, before, after: (
+            after["counts"]["AssessmentLink"] == before["counts"]["AssessmentLink"] + 1
+        ),
+        # The CBI is answered by peer workers: not offered, refused, nothing made.
+        invalid=lambda w: {"instrument": "cbi"},
+    ),
+    "assessment-link-revoke": Endpoint(
+        lambda w: reverse(
+            "assessments:link-revoke", args=[pid(w), one(AssessmentLink, w).external_id]
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"confirm": "on"},
+        check=lambda w, before, after: after["link_open"] is False,
+        invalid=lambda w: {"confirm": ""},
     ),
     "safety-flag-respond": Endpoint(
         lambda w: reverse(

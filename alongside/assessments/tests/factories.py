@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from typing import Any
 
 import factory
 
 from alongside.assessments import definitions, scoring
-from alongside.assessments.models import Assessment, SafetyFlag
+from alongside.assessments.links import token_hash
+from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
+from alongside.core import clock
 from alongside.core.tests.factories import (
     ParticipantFactory,
     ProgramFactory,
@@ -46,3 +50,24 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
                 assessment=assessment, participant=assessment.participant, code=code
             )
         return assessment
+
+
+class AssessmentLinkFactory(factory.django.DjangoModelFactory):
+    """A link in force; its token is `token` (kept on the object, never stored)."""
+
+    class Meta:
+        model = AssessmentLink
+
+    participant = factory.SubFactory(ParticipantFactory)
+    program = factory.SubFactory(ProgramFactory)
+    created_by = factory.SubFactory(UserFactory)
+    instrument = "barc10"
+    expires_at = factory.LazyFunction(lambda: clock.now() + dt.timedelta(hours=72))
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> AssessmentLink:
+        token = kwargs.pop("token", None) or secrets.token_urlsafe(32)
+        kwargs["token_hash"] = token_hash(token)
+        link = super()._create(model_class, *args, **kwargs)
+        link.token = token  # type: ignore[attr-defined]
+        return link
