@@ -26,6 +26,7 @@ from alongside.assessments.tests.factories import (
     PHQ9_ITEM9,
     AssessmentFactory,
     AssessmentLinkFactory,
+    GoalFactory,
 )
 from alongside.care.tests.factories import (
     AssignmentFactory,
@@ -163,6 +164,7 @@ def world(db: None, calendar_case: CalendarCase) -> World:
         administered_on=clock.today(org) - dt.timedelta(days=20),
     )
     AssessmentLinkFactory(participant=participant, program=program, created_by=alice)
+    GoalFactory(participant=participant, program=program, created_by=alice)
     return World(org, other, program, program_two, participant, members)
 
 

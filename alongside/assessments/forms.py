@@ -10,8 +10,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alongside.assessments import plans
 from alongside.assessments.definitions import Instrument
-from alongside.assessments.models import Assessment, SafetyResponse
+from alongside.assessments.models import (
+    Assessment,
+    Goal,
+    GoalStatus,
+    GoalStep,
+    SafetyResponse,
+)
 from alongside.assessments.services import (
     ASSESSMENT_FIELDS,
     INTERVAL_MAX,
@@ -205,3 +212,88 @@ class LinkWithdrawForm(forms.Form):
         kwargs.setdefault("auto_id", f"withdraw-{link.external_id}-%s")
         super().__init__(*args, **kwargs)
         self.item = ("l", link.pk)
+
+
+class GoalForm(ProgramChoice):
+    text = forms.CharField(
+        label=_("Goal, in their words"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    link = forms.ChoiceField(label=_("Tied to"), required=False)
+    target_on = forms.DateField(
+        label=_("Target date"), required=False, widget=DateInput()
+    )
+    steps = forms.CharField(
+        label=_("First steps, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(
+        self, *args: Any, open_enrolments: Sequence[Enrolment] = (), **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", "goal-%s")
+        super().__init__(*args, **kwargs)
+        link = self.fields["link"]
+        assert isinstance(link, forms.ChoiceField)
+        link.choices = [("", "—"), *plans.link_choices()]
+        self._add_program(open_enrolments)
+
+    def step_list(self) -> list[str]:
+        return [s for s in self.cleaned_data.get("steps", "").splitlines() if s.strip()]
+
+
+class GoalUpdateForm(forms.Form):
+    """One form per goal: after a conversation, whatever changed."""
+
+    note = forms.CharField(
+        label=_("Progress"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    done_steps = forms.ModelMultipleChoiceField(
+        label=_("Steps done"),
+        queryset=GoalStep.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="external_id",
+    )
+    new_step = forms.CharField(label=_("Next step"), required=False, max_length=500)
+    status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
+    on = forms.DateField(label=_("On"), widget=DateInput())
+
+    def __init__(self, *args: Any, goal: Goal, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"goal-{goal.external_id}-%s")
+        kwargs.setdefault("initial", {"status": goal.status})
+        super().__init__(*args, **kwargs)
+        self.item = ("g", goal.pk)
+        self.fields["on"].initial = clock.request_today
+        steps = self.fields["done_steps"]
+        assert isinstance(steps, forms.ModelMultipleChoiceField)
+        open_steps = [s for s in goal.step_list if s.done_on is None]  # type: ignore[attr-defined]
+        steps.queryset = GoalStep.objects.filter(pk__in=[s.pk for s in open_steps])
+        steps.choices = [(s.external_id, s.text) for s in open_steps]
+        if not open_steps:
+            del self.fields["done_steps"]
+
+
+class GoalAmendForm(CorrectionReason):
+    text = forms.CharField(
+        label=_("Goal, in their words"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    link = forms.ChoiceField(label=_("Tied to"), required=False)
+    target_on = forms.DateField(
+        label=_("Target date"), required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, goal: Goal, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "amend-%s")
+        kwargs["initial"] = initial_from(goal, plans.GOAL_FIELDS)
+        super().__init__(*args, **kwargs)
+        link = self.fields["link"]
+        assert isinstance(link, forms.ChoiceField)
+        link.choices = [("", "—"), *plans.link_choices()]

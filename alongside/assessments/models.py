@@ -181,3 +181,76 @@ class AssessmentLink(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"{self.instrument} link for {self.participant}"
+
+
+class GoalStatus(models.TextChoices):
+    ACTIVE = "active", _("Working on it")
+    PAUSED = "paused", _("On hold")
+    ACHIEVED = "achieved", _("Achieved")
+    STOPPED = "stopped", _("No longer a goal")
+
+
+class Goal(Correctable, ExternalIdModel):
+    """A goal of the participant's recovery plan, written with them."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="goals"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    # In the participant's words; can name people and places.
+    text = EncryptedTextField(_("goal"))
+    # "rc:<recovery-capital domain>" or "rdp:<theme number>" (assessments.plans).
+    link = models.CharField(_("tied to"), max_length=80, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=GoalStatus.choices,
+        default=GoalStatus.ACTIVE,
+    )
+    started_on = models.DateField(_("set on"))
+    target_on = models.DateField(_("target date"), null=True, blank=True)
+    closed_on = models.DateField(_("achieved or stopped on"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("recovery plan goal")
+        verbose_name_plural = _("recovery plan goals")
+        ordering = ["started_on", "id"]
+        indexes = [
+            models.Index(fields=["participant", "status"], name="goal_participant")
+        ]
+
+    def __str__(self) -> str:
+        return f"goal of {self.participant} ({self.status})"
+
+
+class GoalStep(ExternalIdModel):
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="steps")
+    text = EncryptedTextField(_("step"))
+    position = models.PositiveSmallIntegerField(default=1)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("goal step")
+        verbose_name_plural = _("goal steps")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"step {self.position} of {self.goal_id}"
+
+
+class GoalNote(ExternalIdModel):
+    """A progress note on a goal."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="notes")
+    on = models.DateField(_("on"))
+    text = EncryptedTextField(_("progress"))
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("goal progress note")
+        verbose_name_plural = _("goal progress notes")
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"progress on {self.goal_id} ({self.on})"

@@ -9,17 +9,27 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from alongside.assessments import charts, definitions, selectors, services
+from alongside.assessments import charts, definitions, plans, selectors, services
 from alongside.assessments.forms import (
     AssessmentAmendForm,
+    GoalAmendForm,
+    GoalForm,
+    GoalUpdateForm,
     LinkForm,
     LinkWithdrawForm,
     SafetyResponseForm,
 )
-from alongside.assessments.models import Assessment
+from alongside.assessments.models import (
+    Assessment,
+    AssessmentLink,
+    Goal,
+    GoalNote,
+    GoalStep,
+)
 from alongside.core.permissions import has_perm
 from alongside.participants.corrections import kind_of, register_correction_kind
 from alongside.participants.record import (
@@ -29,6 +39,7 @@ from alongside.participants.record import (
     register_panel,
     register_timeline_source,
 )
+from alongside.participants.selectors import belonging_to, without_free_text
 from alongside.participants.today import TodayCard, TodaySection, register_today_section
 
 
@@ -70,7 +81,6 @@ def assessments_panel(req: PanelRequest) -> dict[str, Any]:
     profile = latest.get("rdp")
     open_links = []
     if req.can_record:
-        from alongside.assessments.models import AssessmentLink
         from alongside.core import clock
 
         open_links = list(
@@ -101,6 +111,59 @@ def assessments_panel(req: PanelRequest) -> dict[str, Any]:
         "profile": profile,
         "levels": selectors.level_profile(profile) if profile else [],
     }
+
+
+def plan_panel(req: PanelRequest) -> dict[str, Any]:
+    p = req.participant
+    goals = belonging_to(
+        p,
+        without_free_text(p, Goal.objects.filter(participant=p)).prefetch_related(
+            Prefetch(
+                "steps",
+                queryset=without_free_text(
+                    p, GoalStep.objects.order_by("position", "id")
+                ),
+                to_attr="step_list",
+            ),
+            Prefetch(
+                "notes",
+                queryset=without_free_text(
+                    p, GoalNote.objects.select_related("by").order_by("-on", "-id")
+                ),
+                to_attr="note_list",
+            ),
+        ),
+    )
+    for g in goals:
+        g.link_label = plans.link_label(g.link)  # type: ignore[attr-defined]
+        if req.can_record and g.status not in plans.CLOSED:
+            g.form = req.item_form(  # type: ignore[attr-defined]
+                "g", g, partial(GoalUpdateForm, goal=g)
+            )
+    ctx: dict[str, Any] = {
+        "open_goals": [g for g in goals if g.status not in plans.CLOSED],
+        "closed_goals": [g for g in goals if g.status in plans.CLOSED],
+    }
+    if req.can_record:
+        ctx["goal_form"] = req.form(
+            "goal", lambda: GoalForm(open_enrolments=req.open_enrolments)
+        )
+    return ctx
+
+
+def _goal_labels(entry: Any) -> None:
+    entry.extra["link"] = plans.link_label(entry.obj.link)
+
+
+def _goal_notes(p: Any) -> Any:
+    rows = (
+        GoalNote.objects.filter(goal__participant=p)
+        .select_related("goal", "by")
+        .order_by("-on", "-created_at", "-id")
+    )
+    if p.is_deidentified:
+        rows = rows.defer("goal__text", "goal__void_reason")  # never decrypted
+    return rows
 
 
 def _flags_card(membership: Any, audience: str) -> TodayCard | None:
@@ -147,6 +210,55 @@ def _due_card(membership: Any, audience: str) -> TodayCard | None:
 
 
 def register() -> None:
+    register_correction_kind(
+        kind_of(
+            kind="goal",
+            model=Goal,
+            label=_("recovery plan goal"),
+            panel="plan",
+            form=GoalAmendForm,
+            amend=plans.goal_amend,
+            void=plans.goal_void,
+            record_arg="goal",
+            summary="assessments/corrections/goal.html",
+        )
+    )
+    register_timeline_source(
+        TimelineSource(
+            kind="goal",
+            rows=lambda p: (
+                Goal.all_objects.filter(participant=p)
+                .select_related("created_by")
+                .order_by("-started_on", "-created_at", "-id")
+            ),
+            when="started_on",
+            stamp="created_at",
+            template="assessments/timeline/goal.html",
+            decorate=_goal_labels,
+            correct="goal",
+        )
+    )
+    register_timeline_source(
+        TimelineSource(
+            kind="goal_note",
+            rows=_goal_notes,
+            when="on",
+            stamp="created_at",
+            template="assessments/timeline/goal_note.html",
+            correct="goal",
+            target="goal",
+        )
+    )
+    register_panel(
+        Panel(
+            key="plan",
+            template="assessments/panels/plan.html",
+            order=26,
+            build=plan_panel,
+            title=_("Recovery plan"),
+            deferred=True,
+        )
+    )
     register_correction_kind(
         kind_of(
             kind="assessment",

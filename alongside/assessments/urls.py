@@ -26,6 +26,8 @@ urlpatterns = [
         views.link_revoke,
         name="link-revoke",
     ),
+    path("<uuid:pid>/goals/new/", views.goal_create, name="goal-create"),
+    path("<uuid:pid>/goals/<uuid:gid>/", views.goal_update, name="goal-update"),
     path(
         "<uuid:pid>/safety-flags/<uuid:fid>/response/",
         views.safety_flag_respond,

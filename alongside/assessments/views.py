@@ -22,14 +22,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alongside.assessments import definitions, links, selectors, services
+from alongside.assessments import definitions, links, plans, selectors, services
 from alongside.assessments.forms import (
     AssessmentForm,
+    GoalForm,
+    GoalUpdateForm,
     LinkForm,
     LinkWithdrawForm,
     SafetyResponseForm,
 )
-from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
+from alongside.assessments.models import Assessment, AssessmentLink, Goal, SafetyFlag
 from alongside.core import clock
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error, autofocus_first_error
@@ -387,3 +389,59 @@ CRISIS_LINES = {
     ),
     "ES": gettext_lazy("Call 024, the suicide prevention line, day or night."),
 }
+
+
+# -- The recovery plan ------------------------------------------------------------------
+
+
+@member_required("care.record")
+@require_POST
+def goal_create(request: MemberRequest, pid: str) -> HttpResponse:
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "record")
+    form = GoalForm(request.POST, open_enrolments=_open_enrolments(participant))
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="goal",
+        write=lambda data: plans.goal_create(
+            actor=m,
+            participant=participant,
+            text=data["text"],
+            link=data["link"],
+            target_on=data["target_on"],
+            steps=form.step_list(),
+            program=form.chosen_program(),
+        ),
+        success=_("Goal added to the recovery plan."),
+        section="plan",
+    )
+
+
+@member_required("care.record")
+@require_POST
+def goal_update(request: MemberRequest, pid: str, gid: str) -> HttpResponse:
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "record")
+    goal = child_get_for_user(Goal.objects.filter(participant=participant), m, gid)
+    goal.participant = participant
+    goal.step_list = list(goal.steps.all())  # type: ignore[attr-defined]
+    form = GoalUpdateForm(request.POST, goal=goal)
+    return submit_participant_form(
+        request,
+        participant,
+        form,
+        key="item",
+        write=lambda data: plans.goal_update(
+            actor=m,
+            goal=goal,
+            note=data["note"],
+            on=data["on"],
+            status=data["status"],
+            done_steps=list(data.get("done_steps") or ()),
+            new_step=data["new_step"],
+        ),
+        success=_("Goal updated."),
+        section="plan",
+    )

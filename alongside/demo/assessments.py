@@ -159,7 +159,7 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
             instrument=code,
             version=defs[code].version,
             administered_on=on,
-            mode=Mode.WITH_PEER,
+            mode=extra.pop("mode", Mode.WITH_PEER),
             recorded_by_id=peer_of.get(e.participant_id, fallback),
             answers=answers,
             total=result.total,
@@ -233,6 +233,8 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
                 "service_experience",
                 first + timedelta(days=30 + rng.randint(0, 20)),
                 {str(n): rng.choice((2, 3, 3, 4, 4, 4)) for n in range(1, 4)},
+                # Often filled in alone, from a one-time link.
+                mode=Mode.SELF if rng.random() < 0.4 else Mode.WITH_PEER,
             )
     written = Assessment.objects.bulk_create(rows, batch_size=2_000)
     by_key = defaultdict(list)
@@ -261,7 +263,135 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
         flag.raised_at = core_clock.now() - timedelta(days=age)
         safety.append(flag)
     SafetyFlag.objects.bulk_create(safety, batch_size=2_000)
+    if notes:  # the recovery plans' words are free text: demo scale only
+        _plans(rng, org, today, written, peer_of, fallback)
     return len(written) + _open_flags_for_the_peer_login(rng, org, today)
+
+
+# Goals people set, by what they are tied to, with their first steps.
+GOALS: dict[str, list[tuple[str, list[str]]]] = {
+    "rc:housing and safety": [
+        (
+            "Move into my own place",
+            ["Fill in the housing application", "Visit two flats"],
+        ),
+        (
+            "Keep my tenancy this year",
+            ["Set up rent from my benefits", "Fix the boiler"],
+        ),
+    ],
+    "rc:meaningful activities": [
+        (
+            "Start volunteering at the food bank",
+            ["Call the coordinator", "Go to the induction"],
+        ),
+        ("Get back to college", ["Ask about the access course", "Book the open day"]),
+    ],
+    "rc:social support": [
+        (
+            "See my kids every weekend",
+            ["Talk to the family worker", "Agree times with their mum"],
+        ),
+        ("Go to a mutual-aid meeting each week", ["Find a meeting near the bus stop"]),
+    ],
+    "rc:global physical health": [
+        ("Get my teeth sorted", ["Register with a dentist"]),
+        ("Walk to the clinic instead of the bus", ["Walk with my peer once"]),
+    ],
+    "rc:substance use and sobriety": [
+        (
+            "Stay on my dose and stop using on top",
+            ["Tell the prescriber about the weekends"],
+        ),
+    ],
+    "rdp:6": [("Stop feeling judged at the pharmacy", ["Ask for the private room"])],
+    "rdp:4": [("Sort out my benefits", ["Book the welfare-rights appointment"])],
+    "rdp:21": [("Cut down on drinking", ["Keep a drink diary for a week"])],
+    "rdp:14": [("Get back in touch with my brother", ["Write him a letter"])],
+}
+PROGRESS = (
+    "Talked it through; still keen.",
+    "Did the first step together.",
+    "Hard week, but kept at it.",
+    "Needs a hand with the forms next time.",
+)
+
+
+def _plans(
+    rng: random.Random,
+    org: Organisation,
+    today: date,
+    written: list[Assessment],
+    peer_of: dict[int, int],
+    fallback: int,
+) -> None:
+    """Recovery plans for about half of those with a BARC-10 in the last six months:
+    goals tied to their weakest domains or their profile's barriers."""
+    from alongside.assessments.models import Goal, GoalNote, GoalStatus, GoalStep
+
+    latest: dict[int, Assessment] = {}
+    for a in written:
+        if a.instrument == "barc10" and (today - a.administered_on).days <= 180:
+            latest[a.participant_id] = a
+    goals: list[Goal] = []
+    first_steps: list[list[str]] = []
+    for pid, a in sorted(latest.items()):
+        if rng.random() >= 0.5:
+            continue
+        for link in rng.sample(list(GOALS), rng.choice((1, 1, 2, 3))):
+            text, texts = rng.choice(GOALS[link])
+            started = a.administered_on
+            status = rng.choices(
+                (
+                    GoalStatus.ACTIVE,
+                    GoalStatus.ACHIEVED,
+                    GoalStatus.PAUSED,
+                    GoalStatus.STOPPED,
+                ),
+                (0.6, 0.25, 0.1, 0.05),
+            )[0]
+            closed = None
+            if status in (GoalStatus.ACHIEVED, GoalStatus.STOPPED):
+                closed = min(today, started + timedelta(days=rng.randint(14, 120)))
+            goals.append(
+                Goal(
+                    participant_id=pid,
+                    program_id=a.program_id,
+                    text=text,
+                    link=link,
+                    status=status,
+                    started_on=started,
+                    target_on=started + timedelta(days=rng.choice((60, 90, 180))),
+                    closed_on=closed,
+                    created_by_id=peer_of.get(pid, fallback),
+                )
+            )
+            first_steps.append(texts)
+    Goal.objects.bulk_create(goals, batch_size=2_000)
+    steps: list[GoalStep] = []
+    progress: list[GoalNote] = []
+    for goal, texts in zip(goals, first_steps, strict=True):
+        for i, text in enumerate(texts, 1):
+            done = goal.closed_on or (
+                goal.started_on + timedelta(days=7 * i)
+                if rng.random() < 0.5
+                and goal.started_on + timedelta(days=7 * i) <= today
+                else None
+            )
+            steps.append(GoalStep(goal=goal, text=text, position=i, done_on=done))
+        for k in range(rng.randint(0, 2)):
+            on = goal.started_on + timedelta(days=10 * (k + 1))
+            if on <= today:
+                progress.append(
+                    GoalNote(
+                        goal=goal,
+                        on=on,
+                        text=rng.choice(PROGRESS),
+                        by_id=goal.created_by_id,
+                    )
+                )
+    GoalStep.objects.bulk_create(steps, batch_size=2_000)
+    GoalNote.objects.bulk_create(progress, batch_size=2_000)
 
 
 def _open_flags_for_the_peer_login(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
+from alongside.assessments.models import Assessment, AssessmentLink, Goal, SafetyFlag
 from alongside.core.tests.matrix import (
     DONE,
     OK,
@@ -23,6 +23,7 @@ def state(world: Any) -> dict[str, Any]:
     return {
         "flag_open": one(SafetyFlag, world).responded_at is None,
         "link_open": one(AssessmentLink, world).revoked_at is None,
+        "goal_status": one(Goal, world).status,
     }
 
 
@@ -78,6 +79,35 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {"confirm": "on"},
         check=lambda w, before, after: after["link_open"] is False,
         invalid=lambda w: {"confirm": ""},
+    ),
+    "goal-create": Endpoint(
+        lambda w: reverse("assessments:goal-create", args=[pid(w)]),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "text": "Get back in touch with my daughter",
+            "link": "rdp:14",
+            "steps": "Write a letter\nAsk the family worker",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["Goal"] == before["counts"]["Goal"] + 1
+            and after["counts"]["GoalStep"] == before["counts"]["GoalStep"] + 2
+        ),
+        invalid=lambda w: {"text": "  "},
+    ),
+    "goal-update": Endpoint(
+        lambda w: reverse(
+            "assessments:goal-update", args=[pid(w), one(Goal, w).external_id]
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "status": "achieved",
+            "on": today(w),
+            "note": "Signed the tenancy today",
+        },
+        check=lambda w, before, after: after["goal_status"] == "achieved",
+        invalid=lambda w: {"on": future(w)},
     ),
     "safety-flag-respond": Endpoint(
         lambda w: reverse(

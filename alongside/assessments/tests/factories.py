@@ -11,7 +11,13 @@ import factory
 
 from alongside.assessments import definitions, scoring
 from alongside.assessments.links import token_hash
-from alongside.assessments.models import Assessment, AssessmentLink, SafetyFlag
+from alongside.assessments.models import (
+    Assessment,
+    AssessmentLink,
+    Goal,
+    GoalStep,
+    SafetyFlag,
+)
 from alongside.core import clock
 from alongside.core.tests.factories import (
     ParticipantFactory,
@@ -71,3 +77,32 @@ class AssessmentLinkFactory(factory.django.DjangoModelFactory):
         link = super()._create(model_class, *args, **kwargs)
         link.token = token  # type: ignore[attr-defined]
         return link
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    """A goal with two steps, the first done."""
+
+    class Meta:
+        model = Goal
+        skip_postgeneration_save = True
+
+    participant = factory.SubFactory(ParticipantFactory)
+    program = factory.SubFactory(ProgramFactory)
+    created_by = factory.SubFactory(UserFactory)
+    text = "Move into my own flat by the summer"
+    link = "rc:housing and safety"
+    started_on = days_before_today(10)
+
+    @factory.post_generation
+    def steps(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        GoalStep.objects.create(
+            goal=self,
+            text="Fill in the housing form",
+            position=1,
+            done_on=self.started_on,
+        )
+        GoalStep.objects.create(
+            goal=self, text="Visit the flat on Elm Street", position=2
+        )

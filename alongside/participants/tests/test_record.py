@@ -26,6 +26,8 @@ def test_every_app_registered_its_parts():
         "revocation",
         "disclosure",
         "assessment",
+        "goal",
+        "goal_note",
     }
     assert [(p.column, p.key) for p in record.panels()] == [
         ("main", "safety"),
@@ -33,6 +35,7 @@ def test_every_app_registered_its_parts():
         ("side", "referrals"),
         ("side", "treatment"),
         ("side", "assessments"),
+        ("side", "plan"),
         ("side", "enrolments"),
         ("side", "consent"),
         ("side", "assignment"),
@@ -91,6 +94,7 @@ def test_secondary_panels_are_sent_closed_to_a_peer_and_built_when_asked(world):
         "referrals",
         "treatment",
         "assessments",
+        "plan",
         "enrolments",
         "consent",
     }
@@ -117,6 +121,7 @@ def test_a_read_only_viewer_gets_every_panel_open_and_built(world):
         "referrals",
         "treatment",
         "assessments",
+        "plan",
         "enrolments",
         "consent",
     ]

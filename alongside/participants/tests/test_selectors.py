@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alongside.assessments.tests.factories import AssessmentFactory
+from alongside.assessments.tests.factories import AssessmentFactory, GoalFactory
 from alongside.care.models import ReferralStatusChange
 from alongside.care.tests.factories import (
     AssignmentFactory,
@@ -124,6 +124,7 @@ def test_timeline_merges_every_kind_newest_first(world):
         "consent",
         "revocation",
         "assessment",
+        "goal",
     }
     keys = [e.sort_key for e in selectors.participant_timeline(p).entries]
     assert keys == sorted(keys, reverse=True)
@@ -201,7 +202,8 @@ def test_timeline_runs_a_fixed_number_of_queries(world):
         TreatmentEpisodeFactory(participant=p, program=world.program)
         EnrolmentFactory(participant=p, program=world.program_two)
         AssessmentFactory(participant=p, program=world.program, recorded_by=alice)
-    assert queries(1) == small == queries(3) == 10
+        GoalFactory(participant=p, program=world.program, created_by=alice)
+    assert queries(1) == small == queries(3) == 12
     assert ReferralStatusChange.objects.count() > 20
 
 
