@@ -12,9 +12,7 @@ urlpatterns = [
     path("", include("alongside.care.urls")),
     path("", include("alongside.reporting.urls")),
     path("participants/", include("alongside.participants.urls")),
-    path("participants/", include("alongside.assessments.urls")),
-    # A participant's one-time assessment link: no sign-in (assessments.links).
-    path("a/", include("alongside.assessments.public_urls")),
+    path("", include("alongside.assessments.urls")),
     path("team/", include("alongside.workforce.urls")),
     path("organisation/", include("alongside.administration.urls")),
     path("django-admin/", admin.site.urls),

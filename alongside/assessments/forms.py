@@ -4,15 +4,17 @@ thumb-sized targets on a phone). Scoring and every rule are the service's."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from alongside.assessments import plans
+from alongside.assessments import definitions, plans
 from alongside.assessments.definitions import Instrument
 from alongside.assessments.models import (
+    ActionStatus,
     Assessment,
     Goal,
     GoalStatus,
@@ -297,3 +299,83 @@ class GoalAmendForm(CorrectionReason):
         link = self.fields["link"]
         assert isinstance(link, forms.ChoiceField)
         link.choices = [("", "—"), *plans.link_choices()]
+
+
+def _theme_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    rdp = definitions.get("rdp")
+    return [(s.label, [(n, rdp.item(n).text) for n in s.items]) for s in rdp.subscales]
+
+
+class ProgramPeriodForm(forms.Form):
+    """Which program and period the figures are for (GET)."""
+
+    program = forms.ChoiceField(label=_("Program"))
+    since = forms.DateField(label=_("From"), widget=DateInput())
+    until = forms.DateField(label=_("To"), widget=DateInput())
+
+    def __init__(self, *args: Any, programs: Sequence[Any], today: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.programs = {str(p.external_id): p for p in programs}
+        field = self.fields["program"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(k, p.name) for k, p in self.programs.items()]
+        self.today = today
+        self.fields["since"].initial = today - dt.timedelta(days=365)
+        self.fields["until"].initial = today
+        if programs:
+            field.initial = str(programs[0].external_id)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("Give an end on or after the start."))
+        return data
+
+    def chosen(self) -> tuple[Any, dt.date, dt.date]:
+        """The program and period asked for, or the defaults for a form with errors."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        key = data.get("program") or self.fields["program"].initial
+        return (
+            self.programs.get(key) if key else None,
+            data.get("since") or self.fields["since"].initial,
+            data.get("until") or self.fields["until"].initial,
+        )
+
+
+class ActionForm(forms.Form):
+    theme = forms.ChoiceField(label=_("Theme"))
+    what = forms.CharField(
+        label=_("What is being done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    who = forms.CharField(label=_("Who"), max_length=200)
+    started_on = forms.DateField(label=_("When"), widget=DateInput())
+    status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "action-%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["theme"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *_theme_choices()]
+        self.fields["started_on"].initial = clock.request_today
+
+
+class ActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, action: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"action-{action.external_id}-%s")
+        kwargs.setdefault(
+            "initial", {"status": action.status, "outcome": action.outcome}
+        )
+        super().__init__(*args, **kwargs)
+        self.action_pk = action.pk

@@ -74,7 +74,7 @@ def assessment_link_create(
         expires_at=clock.now() + dt.timedelta(hours=link_hours()),
         language=language,
     )
-    url = base_url.rstrip("/") + reverse("self_assessment:form", args=[token])
+    url = base_url.rstrip("/") + reverse("assessments:self", args=[token])
     link.sent_via = get_sender().send(
         OutgoingLink(
             url=url,

@@ -254,3 +254,44 @@ class GoalNote(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"progress on {self.goal_id} ({self.on})"
+
+
+class ActionStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    UNDER_WAY = "under_way", _("Under way")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Dropped")
+
+
+class DeterminantAction(ExternalIdModel):
+    """An organisational, community or policy action on a determinant theme: what
+    the program does about a barrier no individual plan can move (a pharmacy's
+    private room, a benefits advice session, a meeting with probation). Not
+    participant data."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="determinant_actions"
+    )
+    theme = models.CharField(_("theme"), max_length=8)  # the profile's item number
+    what = models.TextField(_("what"))
+    who = models.CharField(_("who"), max_length=200)
+    started_on = models.DateField(_("when"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ActionStatus.choices,
+        default=ActionStatus.PLANNED,
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("action on a determinant")
+        verbose_name_plural = _("actions on determinants")
+        ordering = ["-started_on", "-id"]
+        indexes = [
+            models.Index(fields=["program", "theme"], name="determinant_action_theme")
+        ]
+
+    def __str__(self) -> str:
+        return f"action on theme {self.theme} ({self.program})"

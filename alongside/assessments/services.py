@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 
 from alongside.assessments import definitions, scoring
 from alongside.assessments.models import (
+    ActionStatus,
     Assessment,
+    DeterminantAction,
     Mode,
     ReassessmentInterval,
     SafetyFlag,
@@ -336,3 +338,87 @@ def reassessment_intervals_set(
             changes={"reassessment_intervals": {"old": before, "new": after}},
         )
     return after
+
+
+ACTION_TEXT_MAX = 2000
+
+
+def _theme(theme: str) -> str:
+    rdp = definitions.get("rdp")
+    if theme not in rdp.numbers:
+        raise field_error("theme", _("Choose one of the listed themes."))
+    return theme
+
+
+def _program_of(actor: Membership, program: Program) -> Program:
+    if not actor.programs.filter(pk=program.pk).exists():
+        raise field_error("program", _("Choose one of your programs."))
+    return program
+
+
+@transaction.atomic
+def determinant_action_create(
+    *,
+    actor: Membership,
+    program: Program,
+    theme: str,
+    what: str,
+    who: str,
+    started_on: dt.date,
+    status: str = ActionStatus.PLANNED,
+) -> DeterminantAction:
+    """Log what the program does about a determinant theme (not participant data)."""
+    _program_of(actor, program)
+    what = (what or "").strip()
+    who = (who or "").strip()
+    if not what:
+        raise field_error("what", _("Say what is being done."))
+    if not who:
+        raise field_error("who", _("Say who is doing it."))
+    require_length("what", what, ACTION_TEXT_MAX)
+    require_length("who", who, 200)
+    if status not in ActionStatus.values:
+        raise field_error("status", _("Choose one of the listed options."))
+    require_recent("started_on", started_on, actor.organisation)
+    action = DeterminantAction.objects.create(
+        program=program,
+        theme=_theme(theme),
+        what=what,
+        who=who,
+        started_on=started_on,
+        status=status,
+        created_by=actor.user,
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.CREATE,
+        target=action,
+        changes=audit.snapshot(
+            action, ("theme", "what", "who", "started_on", "status")
+        ),
+    )
+    return action
+
+
+@transaction.atomic
+def determinant_action_update(
+    *, actor: Membership, action: DeterminantAction, status: str, outcome: str = ""
+) -> DeterminantAction:
+    """Move an action on, and say what came of it."""
+    _program_of(actor, action.program)
+    if status not in ActionStatus.values:
+        raise field_error("status", _("Choose one of the listed options."))
+    outcome = (outcome or "").strip()
+    require_length("outcome", outcome, ACTION_TEXT_MAX)
+    if status == ActionStatus.DONE and not outcome:
+        raise field_error("outcome", _("Say what came of it."))
+    before = audit.snapshot(action, ("status", "outcome"))
+    action.status = status
+    action.outcome = outcome
+    action.save(update_fields=["status", "outcome", "updated_at"])
+    changes = audit.diff(before, audit.snapshot(action, ("status", "outcome")))
+    if changes:
+        audit.record_by(
+            actor, action=AuditEvent.Action.UPDATE, target=action, changes=changes
+        )
+    return action

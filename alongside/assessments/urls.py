@@ -7,30 +7,40 @@ from . import views
 app_name = "assessments"
 urlpatterns = [
     path(
-        "<uuid:pid>/assessments/new/<slug:code>/",
+        "participants/<uuid:pid>/assessments/new/<slug:code>/",
         views.assessment_create,
         name="create",
     ),
     path(
-        "<uuid:pid>/assessments/<uuid:aid>/",
+        "participants/<uuid:pid>/assessments/<uuid:aid>/",
         views.assessment_detail,
         name="detail",
     ),
     path(
-        "<uuid:pid>/assessment-links/new/",
+        "participants/<uuid:pid>/assessment-links/new/",
         views.link_create,
         name="link-create",
     ),
     path(
-        "<uuid:pid>/assessment-links/<uuid:lid>/withdraw/",
+        "participants/<uuid:pid>/assessment-links/<uuid:lid>/withdraw/",
         views.link_revoke,
         name="link-revoke",
     ),
-    path("<uuid:pid>/goals/new/", views.goal_create, name="goal-create"),
-    path("<uuid:pid>/goals/<uuid:gid>/", views.goal_update, name="goal-update"),
+    path("participants/<uuid:pid>/goals/new/", views.goal_create, name="goal-create"),
     path(
-        "<uuid:pid>/safety-flags/<uuid:fid>/response/",
+        "participants/<uuid:pid>/goals/<uuid:gid>/",
+        views.goal_update,
+        name="goal-update",
+    ),
+    path(
+        "participants/<uuid:pid>/safety-flags/<uuid:fid>/response/",
         views.safety_flag_respond,
         name="flag-respond",
     ),
+    # The program's figures and action log.
+    path("programs/assessments/", views.program_assessments, name="program"),
+    path("programs/<uuid:program_id>/actions/", views.program_actions, name="actions"),
+    # A participant's one-time link: the one page besides sign-in that needs no
+    # account (assessments.links).
+    path("a/<str:token>/", views.self_assessment, name="self"),
 ]

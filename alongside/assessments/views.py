@@ -22,16 +22,32 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alongside.assessments import definitions, links, plans, selectors, services
+from alongside.assessments import (
+    definitions,
+    links,
+    plans,
+    reports,
+    selectors,
+    services,
+)
 from alongside.assessments.forms import (
+    ActionForm,
+    ActionUpdateForm,
     AssessmentForm,
     GoalForm,
     GoalUpdateForm,
     LinkForm,
     LinkWithdrawForm,
+    ProgramPeriodForm,
     SafetyResponseForm,
 )
-from alongside.assessments.models import Assessment, AssessmentLink, Goal, SafetyFlag
+from alongside.assessments.models import (
+    Assessment,
+    AssessmentLink,
+    DeterminantAction,
+    Goal,
+    SafetyFlag,
+)
 from alongside.core import clock
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error, autofocus_first_error
@@ -444,4 +460,131 @@ def goal_update(request: MemberRequest, pid: str, gid: str) -> HttpResponse:
         ),
         success=_("Goal updated."),
         section="plan",
+    )
+
+
+# -- The program's view ------------------------------------------------------------------
+
+
+def _program_period(request: MemberRequest) -> tuple[ProgramPeriodForm, Any, Any, Any]:
+    m = request.membership
+    form = ProgramPeriodForm(
+        request.GET or None,
+        programs=reports.program_choices(m),
+        today=clock.today(m.organisation),
+    )
+    program, since, until = form.chosen()
+    return form, program, since, until
+
+
+@member_required("program.overview")
+@require_http_methods(["GET"])
+def program_assessments(request: MemberRequest) -> HttpResponse:
+    """The program's BARC-10 distribution and change, and the determinants heatmap
+    with the actions on each theme. Aggregates only, small cells suppressed."""
+    m = request.membership
+    form, program, since, until = _program_period(request)
+    ctx: dict[str, Any] = {"nav": "overview", "form": form, "program": program}
+    if program is not None:
+        suppress = not can_view_identifying(m)
+        ctx |= {
+            "since": since,
+            "until": until,
+            "distribution": reports.barc10_distribution(
+                program, since, until, suppress=suppress
+            ),
+            "change": reports.barc10_change(program, since, until),
+            "heatmap": reports.determinants_heatmap(
+                program, since, until, reports.action_counts(program), suppress=suppress
+            ),
+            "change_method": reports.Change.METHOD,
+            "heatmap_method": reports.Heatmap.METHOD,
+            "small_cell": reports.SMALL_CELL_MIN,
+        }
+    return render(
+        request,
+        "assessments/program.html",
+        ctx,
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@member_required("program.overview")
+@require_http_methods(["GET", "POST"])
+def program_actions(request: MemberRequest, program_id: str) -> HttpResponse:
+    """The action log: organisational, community and policy actions on the themes
+    of the determinants profile, what, who, when, status, outcome."""
+    m = request.membership
+    programs = {str(p.external_id): p for p in reports.program_choices(m)}
+    program = programs.get(str(program_id))
+    if program is None:
+        raise Http404
+    can_act = has_perm(m, "program.act")
+    if request.method == "POST" and not can_act:
+        raise Http404
+    theme = request.GET.get("theme", "")
+    rdp = definitions.get("rdp")
+    if theme and theme not in rdp.numbers:
+        theme = ""
+    actions = list(
+        DeterminantAction.objects.filter(
+            program=program, **({"theme": theme} if theme else {})
+        )
+        .select_related("created_by")
+        .order_by("-started_on", "-id")
+    )
+    which = request.POST.get("form", "")
+    add_form = ActionForm(
+        request.POST if which == "add" else None,
+        initial={"theme": theme} if theme else None,
+    )
+    forms_by_action = {
+        a.pk: ActionUpdateForm(
+            request.POST if which == str(a.external_id) else None, action=a
+        )
+        for a in actions
+    }
+    if request.method == "POST":
+        bound = (
+            add_form
+            if which == "add"
+            else next((f for f in forms_by_action.values() if f.is_bound), None)
+        )
+        if bound is None:
+            raise Http404
+        if bound.is_valid():
+            data = bound.cleaned_data
+            try:
+                if bound is add_form:
+                    services.determinant_action_create(actor=m, program=program, **data)
+                    done = _("Action logged.")
+                else:
+                    assert isinstance(bound, ActionUpdateForm)
+                    action = next(a for a in actions if a.pk == bound.action_pk)
+                    services.determinant_action_update(actor=m, action=action, **data)
+                    done = _("Action updated.")
+            except ValidationError as exc:
+                apply_service_error(bound, exc)
+            else:
+                messages.success(request, done)
+                return redirect(request.get_full_path())
+        autofocus_first_error(bound)
+    level_of = {n: s.label for s in rdp.subscales for n in s.items}
+    for a in actions:
+        a.theme_text = rdp.item(a.theme).text  # type: ignore[attr-defined]
+        a.level = level_of.get(a.theme, "")  # type: ignore[attr-defined]
+        a.form = forms_by_action[a.pk]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "assessments/actions.html",
+        {
+            "nav": "overview",
+            "program": program,
+            "actions": actions,
+            "theme": rdp.item(theme).text if theme else "",
+            "theme_number": theme,
+            "add_form": add_form if can_act else None,
+            "can_act": can_act,
+        },
+        status=400 if request.method == "POST" else 200,
     )

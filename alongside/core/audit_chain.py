@@ -95,6 +95,32 @@ def append(event: Any) -> None:
         head.save(update_fields=["last_hash", "last_id", "length", "seal"])
 
 
+def append_many(events: list[Any]) -> None:
+    """`append` for many events of one chain (an import): the head is locked once,
+    the hashes are chained in order, the rows go in with one INSERT per batch, and
+    the head moves to the last. Ids are assigned in insertion order, so `verify`
+    walks them as they were chained."""
+    from alongside.core.models import AuditChain, AuditEvent
+
+    if not events:
+        return
+    keys = {chain_key(e.organisation_id) for e in events}
+    if len(keys) != 1:
+        raise ValueError("append_many takes the events of one chain")
+    with transaction.atomic():
+        head = _locked_head(AuditChain, keys.pop())
+        last = head.last_hash
+        for event in events:
+            event.prev_hash = last
+            event.hash = last = row_hash(last, event)
+        saved = AuditEvent.objects.bulk_create(events, batch_size=2_000)
+        head.last_hash = last
+        head.last_id = saved[-1].pk
+        head.length += len(saved)
+        head.seal = seal(head)
+        head.save(update_fields=["last_hash", "last_id", "length", "seal"])
+
+
 def open_chain(key: str) -> None:
     """Create the chain's head if it does not exist yet (an empty, sealed chain)."""
     from alongside.core.models import AuditChain

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 #                             assessments, and the response to a safety flag
 # team.view                   see team caseloads
 # program.overview            program-level figures
+# program.act                 record a program's actions on determinants of recovery
+#                             (the action log beside the determinants heatmap)
 # audit.view                  the audit log
 # organisation.manage         people, roles, programs and settings of the organisation
 #                             (administration app; grants that read participant data
@@ -53,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "care.assign",
             "team.view",
             "program.overview",
+            "program.act",
         }
     ),
     # Evaluators see de-identified records only and never write.

@@ -265,6 +265,7 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
     SafetyFlag.objects.bulk_create(safety, batch_size=2_000)
     if notes:  # the recovery plans' words are free text: demo scale only
         _plans(rng, org, today, written, peer_of, fallback)
+    _actions(org, today, fallback)
     return len(written) + _open_flags_for_the_peer_login(rng, org, today)
 
 
@@ -439,3 +440,48 @@ def _open_flags_for_the_peer_login(
         )
         written += 1
     return written
+
+
+# What a program does about barriers no plan can move (theme, what, who, days ago,
+# status, outcome).
+ACTIONS = (
+    ("6", "Asked both dispensing pharmacies for a private room for supervised doses",
+     "Program manager", 120, "done",
+     "One pharmacy now doses in its consultation room; the other said no."),
+    ("4", "Welfare-rights adviser at the hub every other Tuesday",
+     "Citizens Advice, with the program", 90, "under_way", ""),
+    ("9", "Reviewed the missed-dose rules with the prescribing service",
+     "Program manager and the clinical lead", 60, "under_way", ""),
+    ("1", "Raised the clash between probation appointments and dosing hours",
+     "Program manager, at the community safety partnership", 30, "planned", ""),
+    ("7", "Mapped where participants can meet away from using sites",
+     "Peer team", 45, "done", "A list of six cafés and the library, shared with peers."),
+    ("11", "Asked participants what would make the clinic feel less like a test",
+     "Peer team, at the service-user forum", 20, "planned", ""),
+)  # fmt: skip
+
+
+def _actions(org: Organisation, today: date, fallback: int) -> None:
+    from alongside.assessments.models import DeterminantAction
+    from alongside.core.models import Program
+
+    manager = (
+        User.objects.filter(username="manager").values_list("pk", flat=True).first()
+        or fallback
+    )
+    rows = []
+    for program in Program.objects.filter(organisation=org).order_by("id"):
+        for theme, what, who, days, status, outcome in ACTIONS:
+            rows.append(
+                DeterminantAction(
+                    program=program,
+                    theme=theme,
+                    what=what,
+                    who=who,
+                    started_on=today - timedelta(days=days),
+                    status=status,
+                    outcome=outcome,
+                    created_by_id=manager,
+                )
+            )
+    DeterminantAction.objects.bulk_create(rows)

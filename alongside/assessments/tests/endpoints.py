@@ -29,7 +29,7 @@ def state(world: Any) -> dict[str, Any]:
 
 # The one-time link's page needs no sign-in: the token is its only key, and it shows
 # nobody's record, only the form (assessments/tests/test_links.py).
-NO_PARTICIPANT_DATA = {"self_assessment:form"}
+NO_PARTICIPANT_DATA = {"assessments:self"}
 
 
 def _added(w: Any, before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -122,5 +122,39 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         check=lambda w, before, after: after["flag_open"] is False,
         invalid=lambda w: {"responded_on": future(w)},
+    ),
+}
+
+ENDPOINTS |= {
+    # Aggregates only, small cells suppressed: no participant on the screen.
+    "program-assessments": Endpoint(
+        lambda w: reverse("assessments:program"),
+        row(maria=OK, eve=OK, ada=OK),
+        shows_participants=False,
+    ),
+    "program-actions": Endpoint(
+        lambda w: reverse("assessments:actions", args=[w.program.external_id]),
+        row(maria=OK, eve=OK, ada=OK),
+        shows_participants=False,
+    ),
+    "program-action-create": Endpoint(
+        lambda w: reverse("assessments:actions", args=[w.program.external_id]),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {
+            "form": "add",
+            "theme": "6",
+            "what": "Asked the two pharmacies for a private room for dosing",
+            "who": "Program manager",
+            "started_on": today(w),
+            "status": "under_way",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["DeterminantAction"]
+            == before["counts"]["DeterminantAction"] + 1
+        ),
+        invalid=lambda w: {"theme": "99"},
+        invalid_persona="maria",
+        shows_participants=False,
     ),
 }

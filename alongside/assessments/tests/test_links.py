@@ -40,7 +40,7 @@ def _fresh_throttle() -> Any:
 
 
 def _url(token: str) -> str:
-    return reverse("self_assessment:form", args=[token])
+    return reverse("assessments:self", args=[token])
 
 
 def _link(world, **kwargs):  # type: ignore[no-untyped-def]
