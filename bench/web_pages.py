@@ -123,6 +123,27 @@ def main() -> None:
     if second is None:
         sys.exit("bench: the peer has a single participant")
     other = second.participant
+    # The participant of the peer's with the most assessments in the last year: the
+    # record's page with its assessments panel open (issue 8's budget).
+    from django.db.models import Count
+
+    from alongside.assessments.models import Assessment
+
+    assessed = (
+        Assessment.objects.filter(
+            participant__assignments__peer__username="peer",
+            participant__assignments__ended_at__isnull=True,
+        )
+        .values("participant__external_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    assessed_pid = (
+        assessed["participant__external_id"]
+        if assessed
+        else busiest.participant.external_id
+    )
     pages: list[tuple[str, Client, str]] = [
         ("trivial view (ping)", peer, reverse("core:ping")),
         ("Today", peer, reverse("care:today")),
@@ -169,6 +190,12 @@ def main() -> None:
             reverse(
                 "participants:detail", kwargs={"pid": busiest.participant.external_id}
             ),
+        ),
+        (
+            f"participant page, assessments open ({assessed['n'] if assessed else 0} responses)",
+            peer,
+            reverse("participants:detail", kwargs={"pid": assessed_pid})
+            + "?open=assessments&open=plan",
         ),
         ("team (supervisor)", supervisor, reverse("workforce:team")),
         ("team Today (supervisor)", supervisor, reverse("workforce:today")),

@@ -24,6 +24,8 @@ if [ "${have:-0}" -lt 100000 ]; then
 fi
 echo "== pages"
 .venv/bin/python bench/web_pages.py
+echo "== assessments: import and scoring, the program's heatmap"
+.venv/bin/python bench/assessments.py
 echo "== load: simulated users against gunicorn on 127.0.0.1"
 .venv/bin/python bench/load.py
 if [ -f bench/engine_pipeline.py ]; then

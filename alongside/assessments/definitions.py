@@ -17,7 +17,7 @@ import itertools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ class Instrument:
             return self.title[self.title.rindex("(") + 1 : -1]
         return self.title
 
-    @property
+    @cached_property
     def numbers(self) -> tuple[str, ...]:
         return tuple(i.number for i in self.items)
 

@@ -23,23 +23,48 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from alongside.assessments import definitions, scoring
 from alongside.assessments.models import Assessment, Mode, SafetyFlag
-from alongside.core import audit, clock
+from alongside.core import audit, bulk, clock
 from alongside.core.models import AuditEvent, Membership, Program
 from alongside.participants import consent
 from alongside.participants.models import Enrolment
 from alongside.participants.policies import participants_visible_to
 
 BATCH = 5_000
+# The columns of an imported assessment, in the order the import gives them.
+ASSESSMENT_COLUMNS = (
+    "external_id",
+    "created_at",
+    "updated_at",
+    "participant_id",
+    "program_id",
+    "instrument",
+    "version",
+    "administered_on",
+    "mode",
+    "recorded_by_id",
+    "answers",
+    "total",
+    "subscales",
+    "band",
+    "flags",
+    "item_notes",
+    "note",
+    "void_reason",
+)
+ASSESSMENT_TYPE = Assessment._meta.label_lower
+
+
 SHOWN_ERRORS = 50
 
 
@@ -71,7 +96,7 @@ def _enrolments(
     out: dict[int, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
     for i in range(0, len(participant_ids), BATCH):
         for pid, started, ended, program_id in Enrolment.objects.filter(
-            participant_id__in=participant_ids[i : i + BATCH],
+            participant_id__any_of=participant_ids[i : i + BATCH],
             program_id__in=program_ids,
         ).values_list("participant_id", "started_on", "ended_on", "program_id"):
             out[pid].append((started, ended, program_id))
@@ -98,15 +123,18 @@ def import_responses(
     people: dict[str, Any] = {}
     visible = participants_visible_to(actor)
     for i in range(0, len(pseudonyms), BATCH):
-        for p in visible.filter(pseudonym__in=pseudonyms[i : i + BATCH]).only(
-            "id", "external_id", "pseudonym", "organisation_id"
-        ):
-            people[p.pseudonym] = p
+        # Plain values, not model instances: tens of thousands of them.
+        for pk, external_id, pseudonym in visible.filter(
+            pseudonym__any_of=pseudonyms[i : i + BATCH]
+        ).values_list("pk", "external_id", "pseudonym"):
+            people[pseudonym] = SimpleNamespace(
+                pk=pk, external_id=external_id, pseudonym=pseudonym
+            )
     enrolled = _enrolments(sorted(p.pk for p in people.values()), set(programs))
 
     errors: list[str] = []
     n_errors = 0
-    ready: list[tuple[Any, int, dt.date, Any, dict[str, int], scoring.Score]] = []
+    ready: list[tuple[int, Any, int, dt.date, Any, dict[str, int], scoring.Score]] = []
 
     def refuse(n: int, message: str) -> None:
         nonlocal n_errors
@@ -145,71 +173,108 @@ def import_responses(
             continue
         try:
             answers = scoring.checked(instrument, row.get("answers") or {})
-            result = scoring.score_instrument(instrument, answers)
+            result = scoring.score_checked(instrument, answers)
         except ValueError as exc:
             refuse(n, str(exc))
             continue
         if not answers:
             refuse(n, "answers: none given")
             continue
-        ready.append((person, program_id, on, instrument, answers, result))
-    # The consent rule, for programs that record nothing without it.
-    for n, (person, program_id, on, _i, _a, _r) in enumerate(ready, 1):
-        program: Program = programs[program_id]
-        if program.recording_without_consent == Program.RecordingWithoutConsent.WARN:
-            continue
-        person.organisation = org
-        try:
-            consent.require_recording(person, program, consent.OTHER, on)
-        except ValidationError as exc:
-            refuse(n, " ".join(exc.messages))
+        ready.append((n, person, program_id, on, instrument, answers, result))
+    # The consent rule, for programs that record only contacts (or nothing) without
+    # it: the same test as consent.require_recording, read for everyone at once.
+    strict = {
+        pk
+        for pk, p in programs.items()
+        if p.recording_without_consent != Program.RecordingWithoutConsent.WARN
+    }
+    windows = consent.participation_windows(
+        sorted(
+            {person.pk for _n, person, program_id, *_r in ready if program_id in strict}
+        )
+    )
+    for n, person, program_id, on, *_r in ready:
+        if program_id in strict and not consent.in_force(
+            windows.get(person.pk, []), on
+        ):
+            refuse(
+                n,
+                f"participant: {person.pseudonym} has no consent to take part on {on}, "
+                f"which {programs[program_id].name} needs before anything but contacts",
+            )
     if n_errors:
         raise ImportRefused(errors, n_errors)
 
     counts: dict[str, int] = defaultdict(int)
     flags = 0
+    now = clock.now()
     with transaction.atomic():
         for i in range(0, len(ready), BATCH):
             batch = ready[i : i + BATCH]
-            made = Assessment.objects.bulk_create(
-                [
-                    Assessment(
-                        participant_id=person.pk,
-                        program_id=program_id,
-                        instrument=instrument.code,
-                        version=instrument.version,
-                        administered_on=on,
-                        mode=Mode.WITH_PEER,
-                        recorded_by_id=actor.user_id,
-                        answers=answers,
-                        total=result.total,
-                        subscales=result.subscales,
-                        band=result.band or "",
-                        flags=list(result.flags),
+            made: list[SimpleNamespace] = []
+            values = []
+            for _n, person, program_id, on, instrument, answers, result in batch:
+                a = SimpleNamespace(
+                    external_id=uuid.uuid4(),
+                    participant_id=person.pk,
+                    participant_external_id=person.external_id,
+                    instrument=instrument.code,
+                    administered_on=on,
+                    answers=answers,
+                    total=result.total,
+                    flags=list(result.flags),
+                )
+                made.append(a)
+                values.append(
+                    (
+                        a.external_id,
+                        now,
+                        now,
+                        person.pk,
+                        program_id,
+                        instrument.code,
+                        instrument.version,
+                        on,
+                        Mode.WITH_PEER,
+                        actor.user_id,
+                        answers,
+                        result.total,
+                        result.subscales,
+                        result.band or "",
+                        a.flags,
+                        "",
+                        "",
+                        "",
                     )
-                    for person, program_id, on, instrument, answers, result in batch
-                ]
-            )
-            raised = SafetyFlag.objects.bulk_create(
-                [
-                    SafetyFlag(assessment=a, participant_id=a.participant_id, code=code)
-                    for a in made
-                    for code in a.flags
-                ]
-            )
+                )
+            bulk.insert_rows(Assessment, ASSESSMENT_COLUMNS, values)
+            flagged = {a.external_id: a for a in made if a.flags}
+            raised = []
+            for pk, external_id in Assessment.objects.filter(
+                external_id__any_of=list(flagged)
+            ).values_list("pk", "external_id"):
+                a = flagged[external_id]
+                for code in a.flags:
+                    raised.append(
+                        SafetyFlag(
+                            assessment_id=pk, participant_id=a.participant_id, code=code
+                        )
+                    )
+            bulk.insert(raised)
             flags += len(raised)
             reason = f"imported{f' from {source}' if source else ''}"
             audit_rows: list[dict[str, Any]] = []
-            for a, (person, *_rest) in zip(made, batch, strict=True):
+            for a in made:
                 counts[a.instrument] += 1
                 audit_rows.append(
                     {
                         "action": AuditEvent.Action.CREATE,
-                        "target": a,
-                        "participant_id": person.external_id,
+                        "target_type": ASSESSMENT_TYPE,
+                        "target_id": a.external_id,
+                        "participant_id": a.participant_external_id,
                         "changes": {
                             "instrument": a.instrument,
-                            "administered_on": a.administered_on,
+                            "administered_on": a.administered_on.isoformat(),
                             "answers": a.answers,
                             "total": a.total,
                             "flags": a.flags,
@@ -217,7 +282,7 @@ def import_responses(
                         "reason": reason,
                     }
                 )
-            external = {p.pk: p.external_id for p, *_r in batch}
+            external = {a.participant_id: a.participant_external_id for a in made}
             for f in raised:
                 audit_rows.append(
                     {
@@ -228,7 +293,9 @@ def import_responses(
                         "reason": reason,
                     }
                 )
-            audit.record_many(actor=actor.user, organisation=org, rows=audit_rows)
+            audit.record_many(
+                actor=actor.user, organisation=org, rows=audit_rows, prepared=True
+            )
     return ImportResult(
         created=len(ready),
         flags=flags,

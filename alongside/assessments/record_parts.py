@@ -186,16 +186,13 @@ def _due_card(membership: Any, audience: str) -> TodayCard | None:
     from alongside.core import clock
     from alongside.participants.policies import can_view_identifying
 
+    if audience != "own":
+        return None  # the peer's own worklist (leaders see it on each caseload)
     show_names = can_view_identifying(membership)
-    people = (
-        selectors.caseload_of(membership)
-        if audience == "own"
-        else selectors.team_of(membership)
-    )
     today = clock.today(membership.organisation)
-    card = selectors.due_assessments(people, today, show_names)
-    if audience == "team" and not card.total:
-        return None  # a manager with no team of their own, or nobody due
+    card = selectors.due_assessments(
+        selectors.caseload_of(membership), today, show_names
+    )
     return TodayCard(
         count=card.total,
         jump=ngettext("%(n)d assessment due", "%(n)d assessments due", card.total)

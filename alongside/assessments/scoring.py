@@ -82,7 +82,12 @@ def score(code: str, answers: Mapping[str, Any]) -> Score:
 
 def score_instrument(instrument: Instrument, answers: Mapping[str, Any]) -> Score:
     """`score`, for an instrument already loaded (a definition being tried out)."""
-    given = checked(instrument, answers)
+    return score_checked(instrument, checked(instrument, answers))
+
+
+def score_checked(instrument: Instrument, given: Mapping[str, int]) -> Score:
+    """`score_instrument` for answers `checked` already returned (an import checks
+    each row once)."""
     keyed = {n: instrument.item(n).keyed(v) for n, v in given.items()}
 
     subscales: dict[str, float] = {}

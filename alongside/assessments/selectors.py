@@ -15,11 +15,9 @@ from alongside.assessments.models import Assessment, ReassessmentInterval, Safet
 from alongside.care.selectors import participant_fields
 from alongside.core import reads
 from alongside.core.models import Membership
-from alongside.core.permissions import has_perm
 from alongside.participants.models import Assignment, Enrolment, Participant
 from alongside.participants.policies import (
     participants_visible_to,
-    program_ids,
     team_user_ids,
 )
 from alongside.participants.selectors import belonging_to, without_free_text
@@ -157,12 +155,10 @@ class FlagsCard:
     total: int = 0
 
 
-def _flag_rows(participants: QuerySet[Participant], show_names: bool) -> FlagsCard:
+def _flag_rows(scope: Q, show_names: bool) -> FlagsCard:
     qs = (
         SafetyFlag.objects.filter(
-            responded_at__isnull=True,
-            assessment__voided_at__isnull=True,
-            participant__in=participants,
+            scope, responded_at__isnull=True, assessment__voided_at__isnull=True
         )
         .select_related("participant", "assessment")
         .only(
@@ -210,31 +206,42 @@ def team_of(membership: Membership) -> QuerySet[Participant]:
 
 def flags_for_caseload(membership: Membership, show_names: bool) -> FlagsCard:
     """Open flags on the people assigned to this worker."""
-    return _flag_rows(caseload_of(membership), show_names)
+    return _flag_rows(
+        Q(
+            Exists(
+                Assignment.objects.filter(
+                    participant_id=OuterRef("participant_id"),
+                    peer_id=membership.user_id,
+                    ended_at__isnull=True,
+                )
+            ),
+            participant__organisation_id=membership.organisation_id,
+        ),
+        show_names,
+    )
 
 
 def flags_for_team(membership: Membership, show_names: bool) -> FlagsCard:
-    """Open flags on the people assigned to the peers this worker supervises and,
-    for a program manager, on everyone enrolled in their programs."""
-    assigned = Exists(
-        Assignment.objects.filter(
-            participant_id=OuterRef("pk"),
-            peer_id__in=list(team_user_ids(membership)),
-            ended_at__isnull=True,
-        )
-    )
-    scope = Q(assigned)
-    if has_perm(membership, "program.overview"):
-        scope |= Q(
+    """Open flags on the people assigned to the peers this worker supervises (a
+    flag goes to the assigned peer and their supervisor). The open flags are few:
+    they are found from the flag side, by the peer of their person's open
+    assignment, rather than by scoping the team's whole caseload first."""
+    peers = list(team_user_ids(membership))
+    if not peers:
+        return FlagsCard()
+    return _flag_rows(
+        Q(
             Exists(
-                Enrolment.objects.filter(
-                    participant_id=OuterRef("pk"),
-                    program_id__in=program_ids(membership),
-                    ended_on__isnull=True,
+                Assignment.objects.filter(
+                    participant_id=OuterRef("participant_id"),
+                    peer_id__in=peers,
+                    ended_at__isnull=True,
                 )
-            )
-        )
-    return _flag_rows(participants_visible_to(membership).filter(scope), show_names)
+            ),
+            participant__organisation_id=membership.organisation_id,
+        ),
+        show_names,
+    )
 
 
 def latest_by_instrument(assessments: list[Assessment]) -> dict[str, Assessment]:

@@ -37,6 +37,17 @@ urlpatterns = [
         views.safety_flag_respond,
         name="flag-respond",
     ),
+    # HL7 FHIR R4: an instrument as a Questionnaire, an assessment as its response.
+    path(
+        "fhir/Questionnaire/<slug:code>/",
+        views.fhir_questionnaire,
+        name="fhir-questionnaire",
+    ),
+    path(
+        "participants/<uuid:pid>/assessments/<uuid:aid>/fhir/",
+        views.fhir_response,
+        name="fhir-response",
+    ),
     # The program's figures and action log.
     path("programs/assessments/", views.program_assessments, name="program"),
     path("programs/<uuid:program_id>/actions/", views.program_actions, name="actions"),

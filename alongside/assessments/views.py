@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alongside.assessments import (
     definitions,
+    fhir,
     links,
     plans,
     reports,
@@ -487,13 +488,14 @@ def program_assessments(request: MemberRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"nav": "overview", "form": form, "program": program}
     if program is not None:
         suppress = not can_view_identifying(m)
+        distribution, change = reports.barc10_figures(
+            program, since, until, suppress=suppress
+        )
         ctx |= {
             "since": since,
             "until": until,
-            "distribution": reports.barc10_distribution(
-                program, since, until, suppress=suppress
-            ),
-            "change": reports.barc10_change(program, since, until),
+            "distribution": distribution,
+            "change": change,
             "heatmap": reports.determinants_heatmap(
                 program, since, until, reports.action_counts(program), suppress=suppress
             ),
@@ -588,3 +590,43 @@ def program_actions(request: MemberRequest, program_id: str) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# -- FHIR ---------------------------------------------------------------------------------
+
+
+@member_required()
+@require_http_methods(["GET"])
+def fhir_questionnaire(request: MemberRequest, code: str) -> HttpResponse:
+    """An instrument as an HL7 FHIR R4 Questionnaire (no participant data)."""
+    try:
+        resource = fhir.questionnaire(code)
+    except ValueError:
+        raise Http404 from None
+    return JsonResponse(resource, content_type="application/fhir+json")
+
+
+@member_required("participant.view")
+@require_http_methods(["GET"])
+def fhir_response(request: MemberRequest, pid: str, aid: str) -> HttpResponse:
+    """One assessment as a FHIR QuestionnaireResponse, its subject the participant's
+    external id and its date exact: for roles that see identifying data only (a
+    de-identified viewer's dates are years or shifted, which FHIR cannot say)."""
+    m = request.membership
+    participant = participant_get_for_user(m, pid, "view_identifying")
+    assessment = child_get_for_user(
+        Assessment.objects.filter(participant=participant).defer(
+            "item_notes", "note", "void_reason"
+        ),
+        m,
+        aid,
+        "view_identifying",
+    )
+    resource = fhir.questionnaire_response(
+        assessment.instrument,
+        assessment.answers,
+        subject=f"Patient/{participant.external_id}",
+        authored=assessment.administered_on.isoformat(),
+    )
+    resource["id"] = str(assessment.external_id)
+    return JsonResponse(resource, content_type="application/fhir+json")

@@ -25,6 +25,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from alongside.core import bulk  # noqa: F401 - registers the any_of lookup
+
         # Every sign-in, whichever way it happens, starts the session's idle and
         # lifetime clocks (core.middleware.SessionTimeoutMiddleware).
         user_logged_in.connect(_start_session_clock, dispatch_uid="alongside-session")

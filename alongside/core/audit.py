@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
 
-from alongside.core import audit_chain
+from alongside.core import audit_chain, clock
 from alongside.core.middleware import current_request_id
 from alongside.core.models import AuditEvent, Membership, Organisation, User
 
@@ -86,25 +87,38 @@ def record(
 
 
 def record_many(
-    *, actor: User | None, organisation: Organisation, rows: list[dict[str, Any]]
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    rows: list[dict[str, Any]],
+    prepared: bool = False,
 ) -> None:
     """`record` for many events at once, one chain append (an import of thousands
     of rows): each row gives `action`, `target` and optionally `participant_id`,
-    `changes`, `reason`."""
+    `changes`, `reason` (or, for a row written without an instance, `target_type`
+    and `target_id` instead of `target`). With `prepared`, the changes are already JSON values (the
+    caller made them so; `jsonable` is skipped). The events share one time."""
     request_id = current_request_id()
+    now = clock.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     events = []
     for row in rows:
-        target = row["target"]
+        target: Any = row.get("target")
+        changes = dict(row.get("changes") or {})
         events.append(
-            AuditEvent(
-                organisation=organisation,
-                actor=actor if actor is not None and actor.is_authenticated else None,
+            SimpleNamespace(
+                external_id=uuid.uuid4(),
+                created_at=now,
+                organisation_id=organisation.pk,
+                actor_id=actor_id,
                 action=row["action"],
-                target_type=target._meta.label_lower,
-                target_id=str(getattr(target, "external_id", target.pk)),
+                target_type=row.get("target_type") or target._meta.label_lower,
+                target_id=str(
+                    row.get("target_id") or getattr(target, "external_id", target.pk)
+                ),
                 participant_id=row.get("participant_id"),
                 request_id=request_id,
-                changes=jsonable(dict(row.get("changes") or {})),
+                changes=changes if prepared else jsonable(changes),
                 reason=row.get("reason", ""),
             )
         )

@@ -27,7 +27,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from alongside.assessments import definitions, scoring
 from alongside.assessments.models import (
@@ -38,7 +38,8 @@ from alongside.assessments.models import (
     SafetyResponse,
 )
 from alongside.core import clock as core_clock
-from alongside.core.models import Membership, Organisation, Role, User
+from alongside.core.models import Membership, Organisation, Program, Role, User
+from alongside.participants import consent
 from alongside.participants.models import Assignment, Enrolment
 
 REASSESS_DAYS = 90
@@ -110,7 +111,6 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
     from alongside.demo.generator import ED_PROGRAM
 
     defs = definitions.instruments()
-    from alongside.core.models import Program
 
     for program in Program.objects.filter(organisation=org).order_by("id"):
         ReassessmentInterval.objects.create(
@@ -146,12 +146,30 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
     )
     if fallback is None:
         return 0
+    # Programs that record nothing but contacts without consent to take part: no
+    # assessment there on a day someone had none (as the services would refuse).
+    strict = set(
+        Program.objects.filter(organisation=org)
+        .exclude(recording_without_consent=Program.RecordingWithoutConsent.WARN)
+        .values_list("pk", flat=True)
+    )
+    windows = consent.participation_windows(
+        list(
+            Enrolment.objects.filter(
+                participant__organisation=org, program_id__in=strict
+            ).values_list("participant_id", flat=True)
+        )
+    )
     rows: list[Assessment] = []
     flags: list[tuple[Assessment, int | None]] = []
 
     def add(
         e: Any, code: str, on: date, answers: dict[str, int], **extra: Any
-    ) -> Assessment:
+    ) -> Assessment | None:
+        if e.program_id in strict and not consent.in_force(
+            windows.get(e.participant_id, []), on
+        ):
+            return None
         result = scoring.score(code, answers)
         a = Assessment(
             participant_id=e.participant_id,
@@ -207,7 +225,7 @@ def build(rng: random.Random, org: Organisation, today: date, notes: bool) -> in
                     break
                 item9 = rng.random() < 0.07 * (0.5 + severity)
                 a = add(e, "phq9", on, _phq9(rng, severity, item9))
-                if a.flags:
+                if a is not None and a.flags:
                     flags.append((a, peer_of.get(e.participant_id)))
                 severity = max(0.0, severity - rng.uniform(0.0, 0.6))
         if rng.random() < 0.35:
@@ -409,6 +427,14 @@ def _open_flags_for_the_peer_login(
             ended_on__isnull=True,
             participant__assignments__peer=peer,
             participant__assignments__ended_at__isnull=True,
+        )
+        .filter(
+            # where a PHQ-9 may be recorded: the program allows it, or consent is in
+            Q(program__recording_without_consent=Program.RecordingWithoutConsent.WARN)
+            | Q(
+                participant__consents__kind="participation",
+                participant__consents__revoked_on__isnull=True,
+            )
         )
         .order_by("participant_id")
         .distinct()[:40]

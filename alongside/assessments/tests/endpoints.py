@@ -29,7 +29,7 @@ def state(world: Any) -> dict[str, Any]:
 
 # The one-time link's page needs no sign-in: the token is its only key, and it shows
 # nobody's record, only the form (assessments/tests/test_links.py).
-NO_PARTICIPANT_DATA = {"assessments:self"}
+NO_PARTICIPANT_DATA = {"assessments:self", "assessments:fhir-questionnaire"}
 
 
 def _added(w: Any, before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -126,6 +126,12 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 ENDPOINTS |= {
+    "fhir-response": Endpoint(
+        lambda w: reverse(
+            "assessments:fhir-response", args=[pid(w), one(Assessment, w).external_id]
+        ),
+        row(alice=OK, sam=OK, maria=OK),
+    ),
     # Aggregates only, small cells suppressed: no participant on the screen.
     "program-assessments": Endpoint(
         lambda w: reverse("assessments:program"),

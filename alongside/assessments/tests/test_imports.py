@@ -95,3 +95,21 @@ def test_the_command_reads_a_csv(world, tmp_path):
         call_command("import_assessments", str(bad), "--as", "maria")
     with pytest.raises(CommandError, match="--as"):
         call_command("import_assessments", str(path), "--as", "nobody")
+
+
+def test_a_program_that_needs_consent_gets_no_response_without_it(world, counts):
+    from alongside.core.models import Program
+    from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
+
+    Program.objects.filter(pk=world.program.pk).update(
+        recording_without_consent=Program.RecordingWithoutConsent.NOTHING
+    )
+    stranger = ParticipantFactory(organisation=world.org)
+    EnrolmentFactory(participant=stranger, program=world.program)
+    before = counts()
+    with pytest.raises(ImportRefused, match=r"row 2: participant: .* no consent"):
+        import_responses(
+            actor=world.members["maria"],
+            rows=[_row(world), _row(world, participant=stranger.pseudonym)],
+        )
+    assert counts() == before

@@ -159,7 +159,7 @@ def test_flags_reach_the_assigned_peer_and_the_supervisor_on_today(world):
     assert world.participant.pseudonym not in bob.split('id="safety-flags"')[1]
 
 
-def test_a_program_manager_sees_flags_across_their_programs(world):
+def test_a_flag_reaches_a_manager_only_for_the_peers_they_supervise(world):
     other = ParticipantFactory(organisation=world.org)
     EnrolmentFactory(participant=other, program=world.program)
     AssignmentFactory(participant=other, peer=world.user("bob"))
@@ -172,9 +172,10 @@ def test_a_program_manager_sees_flags_across_their_programs(world):
     )
     html = world.client_for("maria").get(reverse("workforce:today")).content.decode()
     card = html.split('id="safety-flags"')[1].split("</section>")[0]
-    assert other.pseudonym in card and world.participant.pseudonym in card
+    assert other.pseudonym not in card and "No open safety flags." in card
     sam = world.client_for("sam").get(reverse("workforce:today")).content.decode()
     assert other.pseudonym not in sam  # bob is not on sam's team
+    assert world.participant.pseudonym in sam.split('id="safety-flags"')[1]
 
 
 def test_an_evaluator_reads_scores_but_never_notes(world):
@@ -190,3 +191,27 @@ def test_an_evaluator_reads_scores_but_never_notes(world):
     html = world.client_for("eve").get(url).content.decode()
     assert ">38<" in html and "Elm Street" not in html and "Rosa" not in html
     assert "Elm Street" in world.client_for("alice").get(url).content.decode()
+
+
+def test_instruments_and_responses_are_served_as_fhir(world):
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    client = world.client_for("alice")
+    q = client.get(reverse("assessments:fhir-questionnaire", args=["phq9"]))
+    assert q["Content-Type"] == "application/fhir+json"
+    assert (
+        Questionnaire.model_validate(q.json()).url == "urn:alongside:questionnaire:phq9"
+    )
+    assert (
+        client.get(reverse("assessments:fhir-questionnaire", args=["nope"])).status_code
+        == 404
+    )
+    a = Assessment.objects.get(participant=world.participant)
+    url = reverse(
+        "assessments:fhir-response", args=[world.participant.external_id, a.external_id]
+    )
+    r = QuestionnaireResponse.model_validate(client.get(url).json())
+    assert r.subject.reference == f"Patient/{world.participant.external_id}"
+    assert len(r.item) == 9 and str(r.authored) == a.administered_on.isoformat()
+    assert world.client_for("eve").get(url).status_code == 404

@@ -118,3 +118,51 @@ def test_a_phq9_item_9_answer_raises_a_flag_that_the_supervisor_answers(
     page.goto(reverse("care:today"))
     assert "No open safety flags" in page.locator("#safety-flags").inner_text()
     assert not page.js_errors and not sam.js_errors  # type: ignore[attr-defined]
+
+
+def test_a_participant_fills_in_a_one_time_link_alone_on_a_phone(
+    world: World, new_page: Any, screenshot: Any
+) -> None:
+    from alongside.assessments.tests.factories import AssessmentLinkFactory
+
+    link = AssessmentLinkFactory(
+        participant=world.participant,
+        program=world.program,
+        created_by=world.user("alice"),
+        instrument="service_experience",
+    )
+    page = new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(reverse("assessments:self", args=[link.token]))  # type: ignore[attr-defined]
+    assert page.locator("nav").count() == 0
+    assert serious_axe_findings(page) == []
+    _answer(page, [3, 4, 3])
+    screenshot(page, "self-assessment")
+    with page.expect_navigation():
+        page.click("#assessment-form button[type=submit]")
+    assert "Thank you" in page.locator("h1").inner_text()
+    a = Assessment.objects.get(participant=world.participant, instrument="service_experience")
+    assert a.mode == "self" and a.answers == {"1": 4, "2": 5, "3": 4}
+    page.goto(reverse("assessments:self", args=[link.token]))  # type: ignore[attr-defined]
+    assert "Thank you" not in page.content()  # spent: not found
+    assert not page.js_errors  # type: ignore[attr-defined]
+
+
+def test_the_program_figures_and_action_log_read_well(
+    world: World, new_page: Any, screenshot: Any
+) -> None:
+    page = new_page()
+    sign_in(page, "maria")
+    page.goto(reverse("assessments:program"))
+    assert page.locator("#determinants").is_visible()
+    assert serious_axe_findings(page) == []
+    page.goto(reverse("assessments:actions", args=[world.program.external_id]))
+    page.select_option("#action-theme", "6")
+    page.fill("#action-what", "A private room for supervised doses at the pharmacy")
+    page.fill("#action-who", "Program manager")
+    with page.expect_navigation():
+        page.click("#action-form button[type=submit]")
+    assert "Action logged." in page.content()
+    assert serious_axe_findings(page) == []
+    screenshot(page, "action-log")
+    assert not page.js_errors  # type: ignore[attr-defined]
