@@ -141,7 +141,9 @@ def test_a_participant_fills_in_a_one_time_link_alone_on_a_phone(
     with page.expect_navigation():
         page.click("#assessment-form button[type=submit]")
     assert "Thank you" in page.locator("h1").inner_text()
-    a = Assessment.objects.get(participant=world.participant, instrument="service_experience")
+    a = Assessment.objects.get(
+        participant=world.participant, instrument="service_experience"
+    )
     assert a.mode == "self" and a.answers == {"1": 4, "2": 5, "3": 4}
     page.goto(reverse("assessments:self", args=[link.token]))  # type: ignore[attr-defined]
     assert "Thank you" not in page.content()  # spent: not found
