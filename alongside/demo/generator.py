@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
-import json
 import logging
 import math
 import random
@@ -57,6 +56,7 @@ from alongside.care.models import (
 )
 from alongside.core import audit, crypto
 from alongside.core import clock as core_clock
+from alongside.core.bulk import copy_converter
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.demo import assessments as demo_assessments
 from alongside.demo import names
@@ -1557,7 +1557,7 @@ class _Writer:
             )
             return
         meta_fields = [model._meta.get_field(f) for f in fields]
-        convert = [_copy_converter(f) for f in meta_fields]
+        convert = [copy_converter(f) for f in meta_fields]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in meta_fields)  # type: ignore[union-attr,arg-type]
         sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
@@ -1606,23 +1606,6 @@ def _with_base_times(
         fields.append("updated_at")
         rows = [(*r, r[i]) for r in rows]
     return fields, rows
-
-
-# COPY's text format: backslash, tab, newline and carriage return are escaped.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_converter(f: Any) -> Any:
-    """How one column's Python value becomes COPY text (None is handled by the caller)."""
-    if isinstance(f, crypto.EncryptedTextField):
-        return lambda v: crypto.encrypt(str(v)) if v else ""
-    if isinstance(f, models.JSONField):
-        return lambda v: json.dumps(v).translate(_COPY_ESCAPES)
-    if isinstance(f, (models.DateTimeField, models.DateField)):
-        return lambda v: v.isoformat()
-    if isinstance(f, (models.UUIDField, models.IntegerField, models.ForeignKey)):
-        return str
-    return lambda v: str(v).translate(_COPY_ESCAPES)
 
 
 _ENCOUNTER_FIELDS = (
