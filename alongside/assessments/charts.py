@@ -4,12 +4,15 @@ chart's text alternative."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import formats
 
 from alongside.assessments.definitions import Instrument
 from alongside.assessments.models import Assessment
+from alongside.participants import deid
 
 WIDTH, HEIGHT = 320, 150
 LEFT, RIGHT, TOP, BOTTOM = 34, 10, 10, 24
@@ -50,13 +53,22 @@ class Chart:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
 
+def _when(day: dt.date, participant: Any) -> str:
+    if participant is not None and deid.is_deidentified(participant):
+        return deid.shown_date(day, participant)
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
 def _number(value: float) -> str:
     return formats.number_format(value, decimal_pos=0 if value == int(value) else 1)
 
 
-def chart(instrument: Instrument, rows: list[Assessment]) -> Chart | None:
+def chart(
+    instrument: Instrument, rows: list[Assessment], participant: Any = None
+) -> Chart | None:
     """The instrument's totals over time, oldest first; None if it has no total or
-    no response."""
+    no response. Dates are labelled as `participant`'s viewer may see them (a year,
+    or shifted, for a de-identified viewer: participants.deid)."""
     scored = [a for a in rows if a.total is not None]
     if not instrument.has_total or not scored:
         return None
@@ -80,7 +92,7 @@ def chart(instrument: Instrument, rows: list[Assessment]) -> Chart | None:
         Point(
             x=x_of(a),
             y=y_of(a.total),  # type: ignore[arg-type]
-            when=formats.date_format(a.administered_on, "SHORT_DATE_FORMAT"),
+            when=_when(a.administered_on, participant),
             value=_number(a.total),  # type: ignore[arg-type]
             band=a.band,
         )

@@ -74,7 +74,7 @@ def assessments_panel(req: PanelRequest) -> dict[str, Any]:
                 "instrument": instrument,
                 "latest": latest.get(instrument.code),
                 "count": len(series),
-                "chart": charts.chart(instrument, series),
+                "chart": charts.chart(instrument, series, req.participant),
                 "series": series,
             }
         )

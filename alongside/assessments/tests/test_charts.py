@@ -38,3 +38,14 @@ def test_one_point_sits_in_the_middle_and_no_total_means_no_chart():
     assert [r.label for r in c.rules] == ["5", "10", "15", "20"]
     assert charts.chart(definitions.get("rdp"), [_row(0, None)]) is None
     assert charts.chart(definitions.get("barc10"), []) is None
+
+
+def test_a_deidentified_viewer_gets_the_chart_dated_as_the_rest_of_the_record(world):
+    from alongside.participants.policies import participant_get_for_user
+
+    blind = participant_get_for_user(
+        world.members["eve"], world.participant.external_id, "view"
+    )
+    c = charts.chart(definitions.get("barc10"), [_row(0, 30), _row(300, 40)], blind)
+    assert c is not None
+    assert [p.when for p in c.points] == ["2026", "2026"]  # Safe Harbor: years only

@@ -67,6 +67,13 @@ def _spread_record_dates(world, latest: dt.date, gap: int) -> None:
         day = next(days)
         type(r).objects.filter(pk=r.pk).update(made_on=day, follow_up_on=None)
         r.status_changes.update(changed_on=day)
+    for a in p.assessments.all():
+        type(a).objects.filter(pk=a.pk).update(administered_on=next(days))
+    for g in p.goals.all():
+        day = next(days)
+        type(g).objects.filter(pk=g.pk).update(started_on=day, target_on=None)
+        g.steps.exclude(done_on=None).update(done_on=day)
+        g.notes.update(on=day)
     last = None
     for e in p.encounters.all():
         last = dt.datetime.combine(next(days), dt.time(12), tzinfo=zone)
