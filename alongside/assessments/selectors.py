@@ -191,57 +191,34 @@ def caseload_of(membership: Membership) -> QuerySet[Participant]:
     )
 
 
-def team_of(membership: Membership) -> QuerySet[Participant]:
-    """The people assigned to the peers this worker supervises."""
-    return participants_visible_to(membership).filter(
+def _assigned_to(membership: Membership, peer_ids: list[int]) -> Q:
+    """Flags on people whose open assignment is to one of `peer_ids`, in the
+    membership's organisation: the rule by which peers and supervisors see them,
+    applied from the flag side (the open flags are few; a team's caseload is not)."""
+    return Q(
         Exists(
             Assignment.objects.filter(
-                participant_id=OuterRef("pk"),
-                peer_id__in=list(team_user_ids(membership)),
+                participant_id=OuterRef("participant_id"),
+                peer_id__in=peer_ids,
                 ended_at__isnull=True,
             )
-        )
+        ),
+        participant__organisation_id=membership.organisation_id,
     )
 
 
 def flags_for_caseload(membership: Membership, show_names: bool) -> FlagsCard:
     """Open flags on the people assigned to this worker."""
-    return _flag_rows(
-        Q(
-            Exists(
-                Assignment.objects.filter(
-                    participant_id=OuterRef("participant_id"),
-                    peer_id=membership.user_id,
-                    ended_at__isnull=True,
-                )
-            ),
-            participant__organisation_id=membership.organisation_id,
-        ),
-        show_names,
-    )
+    return _flag_rows(_assigned_to(membership, [membership.user_id]), show_names)
 
 
 def flags_for_team(membership: Membership, show_names: bool) -> FlagsCard:
     """Open flags on the people assigned to the peers this worker supervises (a
-    flag goes to the assigned peer and their supervisor). The open flags are few:
-    they are found from the flag side, by the peer of their person's open
-    assignment, rather than by scoping the team's whole caseload first."""
+    flag goes to the assigned peer and their supervisor)."""
     peers = list(team_user_ids(membership))
     if not peers:
         return FlagsCard()
-    return _flag_rows(
-        Q(
-            Exists(
-                Assignment.objects.filter(
-                    participant_id=OuterRef("participant_id"),
-                    peer_id__in=peers,
-                    ended_at__isnull=True,
-                )
-            ),
-            participant__organisation_id=membership.organisation_id,
-        ),
-        show_names,
-    )
+    return _flag_rows(_assigned_to(membership, peers), show_names)
 
 
 def latest_by_instrument(assessments: list[Assessment]) -> dict[str, Assessment]:

@@ -81,11 +81,7 @@ def assessment_create(request: MemberRequest, pid: str, code: str) -> HttpRespon
     m = request.membership
     participant = participant_get_for_user(m, pid, "record")
     instrument = _instrument(code)
-    opens = list(
-        Enrolment.objects.filter(
-            participant=participant, ended_on__isnull=True
-        ).select_related("program")
-    )
+    opens = _open_enrolments(participant)
     form = AssessmentForm(
         request.POST or None,
         instrument=instrument,

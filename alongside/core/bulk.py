@@ -2,14 +2,16 @@
 
 Django's `bulk_create` on PostgreSQL sends each batch as arrays (`UNNEST`) that
 psycopg builds value by value, which costs more than the database's own work for
-wide rows with JSON. `insert(objs)` writes unsaved model instances with `COPY …
-FROM STDIN` in PostgreSQL's text format instead: every concrete column but the
-primary key, each value prepared as the field would prepare it (encrypted fields
-encrypted, JSON dumped, dates in ISO form). Defaults are the instances' own (set
-when they were made), so nothing is left to the database but the id. The ids are
-not read back: a caller that needs them looks them up by `external_id`.
+wide rows with JSON. `insert_rows(model, names, rows)` writes value tuples with
+`COPY … FROM STDIN` instead, through psycopg's `write_row` (adapted in C; JSON as
+Jsonb, encrypted fields encrypted as the field does); `insert(objs)` does the same
+for unsaved model instances: every concrete column but the primary key, defaults
+the instances' own, so nothing is left to the database but the id. The ids are not
+read back: a caller that needs them looks them up by `external_id`.
+`copy_converter` is the text-format converter of the demo generator's own writer.
 
-Used by the assessment import and the demo generator.
+Used by the assessment import, the audit chain's `append_many` and the demo
+generator.
 """
 
 from __future__ import annotations
@@ -109,7 +111,6 @@ def insert(objs: Sequence[models.Model], batch_size: int = 5_000) -> None:
         model._default_manager.bulk_create(objs, batch_size=batch_size)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    convert = [(f.attname, copy_converter(f)) for f in fields]
     # What pre_save would set: auto_now(_add) times left empty.
     now = clock.now()
     stamped = [
@@ -121,19 +122,13 @@ def insert(objs: Sequence[models.Model], batch_size: int = 5_000) -> None:
         for attname in stamped:
             if getattr(obj, attname) is None:
                 setattr(obj, attname, now)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for i in range(0, len(objs), batch_size):
-            lines = []
-            for obj in objs[i : i + batch_size]:
-                values = []
-                for attname, conv in convert:
-                    v = getattr(obj, attname)
-                    values.append("\\N" if v is None else conv(v))
-                lines.append("\t".join(values) + "\n")
-            copy.write("".join(lines))
+    names = [f.attname for f in fields]
+    insert_rows(
+        model,
+        names,
+        [tuple(getattr(obj, n) for n in names) for obj in objs],
+        batch_size,
+    )
 
 
 class AnyOf(models.Lookup):  # type: ignore[type-arg]
