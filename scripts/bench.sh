@@ -26,6 +26,8 @@ echo "== pages"
 .venv/bin/python bench/web_pages.py
 echo "== assessments: import and scoring, the program's heatmap"
 .venv/bin/python bench/assessments.py
+echo "== overdose: EARS spike detection"
+.venv/bin/python bench/overdose.py
 echo "== load: simulated users against gunicorn on 127.0.0.1"
 .venv/bin/python bench/load.py
 if [ -f bench/engine_pipeline.py ]; then
