@@ -30,10 +30,10 @@ def main() -> None:
     rates = rng.uniform(0.05, 6, AREAS)
     series = rng.poisson(rates[:, None], (AREAS, DAYS)).astype(float)
     for a in range(AREAS):
-        start = int(rng.integers(30, DAYS - 7))
-        series[a, start : start + 7] += rng.poisson(3 * rates[a] + 2, 7)
+        first = int(rng.integers(30, DAYS - 7))
+        series[a, first : first + 7] += rng.poisson(3 * rates[a] + 2, 7)
     lists = [s.tolist() for s in series]  # as the daily task passes them
-    times = []
+    times: list[float] = []
     alarms = 0
     for _ in range(5):
         start = time.perf_counter()
