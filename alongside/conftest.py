@@ -11,6 +11,10 @@ authorisation matrix needs:
 - eve: evaluator of program one
 - ada: administrator
 - oscar: peer worker in another organisation
+
+The participant's record holds one of everything the apps record (a contact, a
+referral, a PHQ-9 with a safety flag, a goal, naloxone given, an overdose reversal
+with its follow-up and alice's debrief), so every page and matrix row has a row.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ from alongside.core.tests.factories import (
     ProgramFactory,
     SiteFactory,
     UserFactory,
+)
+from alongside.overdose.tests.factories import (
+    AreaFactory,
+    NaloxoneDistributionFactory,
+    StockMovementFactory,
+    overdose_for,
 )
 from alongside.participants.models import Participant
 from alongside.testing import CalendarCase, sign_in_verified
@@ -111,7 +121,7 @@ def world(db: None, calendar_case: CalendarCase) -> World:
     )
     program = ProgramFactory(organisation=org, name="ED Coaching", contact_due_days=3)
     program_two = ProgramFactory(organisation=org, name="Navigation")
-    SiteFactory(program=program, name="Mercy ED")
+    site = SiteFactory(program=program, name="Mercy ED")
     other_program = ProgramFactory(organisation=other, name="Elsewhere Outreach")
 
     def member(
@@ -165,6 +175,16 @@ def world(db: None, calendar_case: CalendarCase) -> World:
     )
     AssessmentLinkFactory(participant=participant, program=program, created_by=alice)
     GoalFactory(participant=participant, program=program, created_by=alice)
+    area = AreaFactory(organisation=org, name="Eastside", code="E1")
+    StockMovementFactory(site=site, recorded_by=members["maria"].user)
+    NaloxoneDistributionFactory(
+        program=program,
+        site=site,
+        participant=participant,
+        recipient="participant",
+        recorded_by=alice,
+    )
+    overdose_for(participant, alice, members["sam"].user, program, area)
     return World(org, other, program, program_two, participant, members)
 
 

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "alongside.administration",
     "alongside.care",
     "alongside.assessments",
+    "alongside.overdose",
     "alongside.reporting",
     "alongside.web",
     "alongside.demo",

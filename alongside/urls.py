@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("alongside.reporting.urls")),
     path("participants/", include("alongside.participants.urls")),
     path("", include("alongside.assessments.urls")),
+    path("", include("alongside.overdose.urls")),
     path("team/", include("alongside.workforce.urls")),
     path("organisation/", include("alongside.administration.urls")),
     path("django-admin/", admin.site.urls),

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 # program.overview            program-level figures
 # program.act                 record a program's actions on determinants of recovery
 #                             (the action log beside the determinants heatmap)
+# naloxone.stock              record naloxone kits received, expired or adjusted at a
+#                             site (giving kits out is care.record)
+# debrief.record              record the debrief held with a peer after a critical
+#                             incident (their supervisor, or a program manager)
+# overdose.configure          a program's overdose settings (follow-up and debrief
+#                             hours, spike thresholds, stock warnings) and the
+#                             organisation's list of areas
 # audit.view                  the audit log
 # organisation.manage         people, roles, programs and settings of the organisation
 #                             (administration app; grants that read participant data
@@ -42,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "care.record",
             "care.assign",
             "team.view",
+            "naloxone.stock",
+            "debrief.record",
         }
     ),
     Role.PROGRAM_MANAGER: frozenset(
@@ -56,13 +65,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "team.view",
             "program.overview",
             "program.act",
+            "naloxone.stock",
+            "debrief.record",
+            "overdose.configure",
         }
     ),
     # Evaluators see de-identified records only and never write.
     Role.EVALUATOR: frozenset({"participant.view", "program.overview"}),
     # Administrators run the organisation and the audit log; by the minimum-necessary
     # rule they do not read participant records.
-    Role.ADMIN: frozenset({"audit.view", "program.overview", "organisation.manage"}),
+    Role.ADMIN: frozenset(
+        {"audit.view", "program.overview", "organisation.manage", "overdose.configure"}
+    ),
 }
 
 

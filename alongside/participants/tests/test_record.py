@@ -28,14 +28,19 @@ def test_every_app_registered_its_parts():
         "assessment",
         "goal",
         "goal_note",
+        "overdose",
+        "naloxone",
+        "follow_up_attempt",
     }
     assert [(p.column, p.key) for p in record.panels()] == [
         ("main", "safety"),
+        ("main", "follow-ups"),
         ("main", "log-contact"),
         ("side", "referrals"),
         ("side", "treatment"),
         ("side", "assessments"),
         ("side", "plan"),
+        ("side", "overdose"),
         ("side", "enrolments"),
         ("side", "consent"),
         ("side", "assignment"),
@@ -87,14 +92,17 @@ def test_secondary_panels_are_sent_closed_to_a_peer_and_built_when_asked(world):
     req = _panel_request(world, "alice")
     with CaptureQueriesContext(connection) as closed:
         shells = {p.key: p for p in record.render_panels(req, {})}
-    # The world's participant has an open safety flag: always shown, in place.
+    # The world's participant has an open safety flag and an open follow-up after
+    # an overdose: always shown, in place.
     assert set(shells) == {
         "safety",
+        "follow-ups",
         "log-contact",
         "referrals",
         "treatment",
         "assessments",
         "plan",
+        "overdose",
         "enrolments",
         "consent",
     }
@@ -122,6 +130,7 @@ def test_a_read_only_viewer_gets_every_panel_open_and_built(world):
         "treatment",
         "assessments",
         "plan",
+        "overdose",
         "enrolments",
         "consent",
     ]

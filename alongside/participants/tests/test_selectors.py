@@ -125,6 +125,8 @@ def test_timeline_merges_every_kind_newest_first(world):
         "revocation",
         "assessment",
         "goal",
+        "overdose",
+        "naloxone",
     }
     keys = [e.sort_key for e in selectors.participant_timeline(p).entries]
     assert keys == sorted(keys, reverse=True)
@@ -187,8 +189,17 @@ def test_timeline_pages_without_gaps_or_repeats(world):
 
 
 def test_timeline_runs_a_fixed_number_of_queries(world):
+    from alongside.core.models import Site
+    from alongside.overdose.models import Area, FollowUp, FollowUpAttempt
+    from alongside.overdose.tests.factories import (
+        NaloxoneDistributionFactory,
+        overdose_for,
+    )
+
     alice = world.user("alice")
     p = world.participant
+    area = Area.objects.get(organisation=world.org)
+    site = Site.objects.get(program=world.program)
 
     def queries(page):
         with CaptureQueriesContext(connection) as ctx:
@@ -203,7 +214,13 @@ def test_timeline_runs_a_fixed_number_of_queries(world):
         EnrolmentFactory(participant=p, program=world.program_two)
         AssessmentFactory(participant=p, program=world.program, recorded_by=alice)
         GoalFactory(participant=p, program=world.program, created_by=alice)
-    assert queries(1) == small == queries(3) == 12
+        overdose_for(p, alice, None, world.program, area)
+        NaloxoneDistributionFactory(
+            participant=p, program=world.program, site=site, recorded_by=alice
+        )
+    for follow_up in FollowUp.objects.filter(participant=p):
+        FollowUpAttempt.objects.create(follow_up=follow_up, method="phone", by=alice)
+    assert queries(1) == small == queries(3) == 15
     assert ReferralStatusChange.objects.count() > 20
 
 

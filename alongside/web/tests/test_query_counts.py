@@ -139,8 +139,69 @@ def queries_at_two_sizes(world: World, persona: str, url: str, grow) -> tuple[in
     return small, large
 
 
+def add_overdoses(world: World, n: int) -> None:
+    """`n` more overdoses of participants on alice's caseload (each with its
+    follow-up and alice's debrief), `n` anonymous ones, `n` naloxone kits given and
+    received, and `n` attempts on the world's follow-up."""
+    from alongside.core.models import Site
+    from alongside.overdose.models import Area, FollowUp, FollowUpAttempt
+    from alongside.overdose.tests.factories import (
+        NaloxoneDistributionFactory,
+        OverdoseEventFactory,
+        StockMovementFactory,
+        overdose_for,
+    )
+
+    alice, sam = world.user("alice"), world.user("sam")
+    area = Area.objects.get(organisation=world.org)
+    site = Site.objects.get(program=world.program)
+    follow_up = FollowUp.objects.get(participant=world.participant)
+    for _ in range(n):
+        p = ParticipantFactory(organisation=world.org)
+        EnrolmentFactory(participant=p, program=world.program, recorded_by=alice)
+        AssignmentFactory(participant=p, peer=alice)
+        overdose_for(p, alice, sam, world.program, area)
+        OverdoseEventFactory(program=world.program, area=area, recorded_by=alice)
+        StockMovementFactory(site=site, recorded_by=sam)
+        NaloxoneDistributionFactory(
+            program=world.program, site=site, recorded_by=alice, participant=p
+        )
+        FollowUpAttempt.objects.create(follow_up=follow_up, method="phone", by=alice)
+
+
 PAGES = [
     ("today", "alice", lambda w: reverse("care:today"), add_participants),
+    ("today-overdoses", "alice", lambda w: reverse("care:today"), add_overdoses),
+    (
+        "team-today-overdoses",
+        "sam",
+        lambda w: reverse("workforce:today"),
+        add_overdoses,
+    ),
+    (
+        "program-today-overdoses",
+        "maria",
+        lambda w: reverse("workforce:today"),
+        add_overdoses,
+    ),
+    ("overdose-home", "alice", lambda w: reverse("overdose:home"), add_overdoses),
+    (
+        "follow-up",
+        "alice",
+        lambda w: reverse(
+            "overdose:follow-up",
+            args=[w.participant.overdose_follow_ups.get().external_id],
+        ),
+        add_overdoses,
+    ),
+    (
+        "panel-overdose",
+        "alice",
+        lambda w: reverse(
+            "participants:panel", args=[w.participant.external_id, "overdose"]
+        ),
+        add_overdoses,
+    ),
     ("caseload", "alice", lambda w: reverse("participants:caseload"), add_participants),
     (
         "caseload-manager",

@@ -1,0 +1,277 @@
+"""overdose's URLs in the authorisation matrix (see core/tests/matrix.py).
+
+The program's overdose page, the stock and settings pages and an anonymous form
+name nobody (`shows_participants=False`); an overdose, a follow-up or naloxone of
+the world's participant go through the participant's scope. A debrief concerns the
+worker: alice (the peer it is owed to), sam (her supervisor) and maria (the
+program's manager) see it; only sam and maria record it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+
+from alongside.core.models import Site
+from alongside.core.tests.matrix import (
+    DONE,
+    OK,
+    Endpoint,
+    local_now_minus,
+    one,
+    pid,
+    row,
+    today,
+)
+from alongside.overdose.models import (
+    Area,
+    Debrief,
+    FollowUp,
+    OverdoseEvent,
+)
+
+
+def state(world: Any) -> dict[str, Any]:
+    follow_up = one(FollowUp, world)
+    debrief = Debrief.objects.order_by("id").first()
+    return {
+        "follow_up_open": follow_up.closed_at is None,
+        "debrief_owed": debrief is not None and debrief.recorded_at is None,
+        "settings": list(
+            world.program.__class__.objects.filter(pk=world.program.pk).values_list(
+                "overdose_settings__follow_up_hours", flat=True
+            )
+        ),
+    }
+
+
+def _site(w: Any) -> str:
+    return str(Site.objects.get(program=w.program).external_id)
+
+
+def _area(w: Any) -> str:
+    return str(Area.objects.get(organisation=w.org).external_id)
+
+
+def _with(w: Any) -> str:
+    return f"?participant={pid(w)}"
+
+
+def _added(model: str) -> Any:
+    return lambda w, before, after: (
+        after["counts"][model] == before["counts"][model] + 1
+    )
+
+
+def _now(w: Any) -> str:
+    return local_now_minus(w, 60)
+
+
+def _event_data(w: Any, name: str) -> dict[str, Any]:
+    return {
+        "program": str(w.program.external_id),
+        "occurred_at": _now(w),
+        "area": _area(w),
+        "reported_by": "peer",
+        "witnessed": "on",
+        "setting": "public",
+        "substances": ["fentanyl"],
+        "naloxone_doses": "2",
+        "naloxone_by": ["peer"],
+        "kits_used": "1",
+        "emergency_called": "yes",
+        "outcome": "survived",
+        "note": "Bench by the river",
+    }
+
+
+def _naloxone_data(w: Any, name: str) -> dict[str, Any]:
+    return {
+        "site": _site(w),
+        "formulation": "nasal",
+        "kits": "1",
+        "recipient": "uses_drugs",
+        "given_on": today(w),
+        "channel": "in_person",
+        "trained": "on",
+    }
+
+
+def _debrief(w: Any) -> Debrief:
+    return Debrief.objects.order_by("id").first()  # type: ignore[return-value]
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "overdose-home": Endpoint(
+        lambda w: reverse("overdose:home"),
+        row(alice=OK, bob=OK, sam=OK, maria=OK, oscar=OK),
+        shows_participants=False,
+    ),
+    "naloxone-form": Endpoint(
+        lambda w: reverse("overdose:naloxone"),
+        row(alice=OK, bob=OK, sam=OK, maria=OK, oscar=OK),
+        shows_participants=False,
+    ),
+    "naloxone-form-participant": Endpoint(
+        lambda w: reverse("overdose:naloxone") + _with(w),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    "naloxone-give": Endpoint(
+        lambda w: reverse("overdose:naloxone") + _with(w),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        _naloxone_data,
+        check=_added("NaloxoneDistribution"),
+        invalid=lambda w: {"kits": "99"},
+    ),
+    "naloxone-give-anonymous": Endpoint(
+        lambda w: reverse("overdose:naloxone"),
+        row(alice=DONE, bob=DONE, sam=DONE, maria=DONE, oscar=400),
+        "POST",
+        _naloxone_data,
+        check=_added("NaloxoneDistribution"),
+        invalid=lambda w: {"kits": "39"},  # 38 in stock
+        shows_participants=False,
+    ),
+    "stock-form": Endpoint(
+        lambda w: reverse("overdose:stock"),
+        row(sam=OK, maria=OK),
+        shows_participants=False,
+    ),
+    "stock-record": Endpoint(
+        lambda w: reverse("overdose:stock"),
+        row(sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "site": _site(w),
+            "kind": "received",
+            "formulation": "intramuscular",
+            "kits": "10",
+            "occurred_on": today(w),
+            "expires_on": (w.today() + dt.timedelta(days=400)).isoformat(),
+        },
+        check=_added("StockMovement"),
+        invalid=lambda w: {"expires_on": ""},
+        invalid_persona="sam",
+        shows_participants=False,
+    ),
+    "overdose-form": Endpoint(
+        lambda w: reverse("overdose:event-create"),
+        row(alice=OK, bob=OK, sam=OK, maria=OK, oscar=OK),
+        shows_participants=False,
+    ),
+    "overdose-form-participant": Endpoint(
+        lambda w: reverse("overdose:event-create") + _with(w),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    "overdose-record": Endpoint(
+        lambda w: reverse("overdose:event-create") + _with(w),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        _event_data,
+        check=lambda w, before, after: (
+            after["counts"]["OverdoseEvent"] == before["counts"]["OverdoseEvent"] + 1
+            and after["counts"]["FollowUp"] == before["counts"]["FollowUp"] + 1
+        ),
+        invalid=lambda w: {"naloxone_doses": "0"},  # given by a peer, no doses
+    ),
+    "overdose-record-anonymous": Endpoint(
+        lambda w: reverse("overdose:event-create"),
+        row(alice=DONE, bob=DONE, sam=DONE, maria=DONE, oscar=400),
+        "POST",
+        _event_data,
+        check=lambda w, before, after: (
+            after["counts"]["OverdoseEvent"] == before["counts"]["OverdoseEvent"] + 1
+            and after["counts"]["FollowUp"] == before["counts"]["FollowUp"]
+        ),
+        invalid=lambda w: {"occurred_at": "2999-01-01T10:00"},
+        shows_participants=False,
+    ),
+    "overdose-detail": Endpoint(
+        lambda w: reverse("overdose:event", args=[one(OverdoseEvent, w).external_id]),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    "follow-up": Endpoint(
+        lambda w: reverse("overdose:follow-up", args=[one(FollowUp, w).external_id]),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_name=True,
+    ),
+    "follow-up-attempt": Endpoint(
+        lambda w: reverse(
+            "overdose:follow-up-attempt", args=[one(FollowUp, w).external_id]
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {
+            "method": "phone",
+            "attempted_at": _now(w),
+            "note": "voicemail",
+        },
+        check=_added("FollowUpAttempt"),
+        invalid=lambda w: {"method": "pigeon"},
+    ),
+    "follow-up-close": Endpoint(
+        lambda w: reverse(
+            "overdose:follow-up-close", args=[one(FollowUp, w).external_id]
+        ),
+        row(alice=DONE, sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"outcome": "reached"},
+        check=lambda w, before, after: after["follow_up_open"] is False,
+        # Unreachable needs a logged attempt first.
+        invalid=lambda w: {"outcome": "unreachable"},
+    ),
+    "debrief": Endpoint(
+        lambda w: reverse("overdose:debrief", args=[_debrief(w).external_id]),
+        row(alice=OK, sam=OK, maria=OK),
+        shows_participants=False,
+    ),
+    "debrief-record": Endpoint(
+        lambda w: reverse("overdose:debrief", args=[_debrief(w).external_id]),
+        row(sam=DONE, maria=DONE),
+        "POST",
+        lambda w, name: {"outcome": "held", "held_on": today(w), "note": "Talked"},
+        check=lambda w, before, after: after["debrief_owed"] is False,
+        invalid=lambda w: {"held_on": ""},
+        invalid_persona="sam",
+        shows_participants=False,
+    ),
+    "overdose-settings": Endpoint(
+        lambda w: reverse("overdose:settings"),
+        row(maria=OK, ada=OK),
+        shows_participants=False,
+    ),
+    "overdose-settings-save": Endpoint(
+        lambda w: reverse("overdose:settings") + f"?program={w.program.external_id}",
+        row(maria=DONE, ada=DONE),
+        "POST",
+        lambda w, name: {
+            "form": "settings",
+            "follow_up_hours": "48",
+            "debrief_hours": "72",
+            "spike_method": "C2",
+            "spike_alpha": "0.001",
+            "spike_min_sigma": "0.5",
+            "low_stock_kits": "10",
+            "expiry_warning_days": "60",
+        },
+        check=lambda w, before, after: after["settings"] == [48],
+        invalid=lambda w: {"follow_up_hours": "5"},
+        invalid_persona="maria",
+        shows_participants=False,
+    ),
+    "overdose-area-add": Endpoint(
+        lambda w: reverse("overdose:settings") + f"?program={w.program.external_id}",
+        row(maria=DONE, ada=DONE),
+        "POST",
+        lambda w, name: {"form": "area", "name": "Northside", "code": "N2"},
+        check=_added("Area"),
+        invalid=lambda w: {"name": "eastside"},  # already there, whatever the case
+        invalid_persona="maria",
+        shows_participants=False,
+    ),
+}

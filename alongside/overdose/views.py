@@ -1,0 +1,476 @@
+"""Pages for overdose prevention and response: the program's overdose page (stock,
+kits given out, recent overdoses), giving naloxone, recording stock and overdoses,
+the follow-up after a participant's overdose, the debrief owed to a peer, and the
+program's settings and areas.
+
+Records come through the gates in `selectors` (out of scope and unknown are both
+404; a participant named by a row is noted for the read audit). A rejected form
+changes nothing and comes back with the error next to the field at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alongside.core import clock
+from alongside.core.access import MemberRequest, member_required
+from alongside.core.formtools import apply_service_error, autofocus_first_error
+from alongside.core.models import Program
+from alongside.core.permissions import has_perm
+from alongside.overdose import selectors, services
+from alongside.overdose.forms import (
+    AreaForm,
+    AttemptForm,
+    CloseForm,
+    DebriefForm,
+    EventForm,
+    NaloxoneForm,
+    SettingsForm,
+    StockForm,
+)
+from alongside.overdose.models import Area, GivenBy, Substance
+from alongside.participants.policies import (
+    parse_external_id,
+    participant_get_for_user,
+)
+from alongside.participants.views import detail_url
+
+RECENT_DAYS = 30
+
+
+def _program(request: MemberRequest) -> tuple[list[Any], Any]:
+    programs = selectors.member_programs(request.membership)
+    key = request.GET.get("program", "")
+    chosen = next((p for p in programs if str(p.external_id) == key), None)
+    if key and chosen is None:
+        raise Http404
+    return programs, chosen or (programs[0] if programs else None)
+
+
+def _participant(request: MemberRequest) -> Any:
+    pid = request.GET.get("participant", "")
+    if not pid:
+        return None
+    return participant_get_for_user(request.membership, pid, "record")
+
+
+def _written(request: MemberRequest, form: Any, write: Any) -> bool:
+    """Run the service for a valid form; its refusal goes next to the field."""
+    if not form.is_valid():
+        autofocus_first_error(form)
+        return False
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        apply_service_error(form, exc)
+        autofocus_first_error(form)
+        return False
+    return True
+
+
+@member_required("care.record")
+@require_http_methods(["GET"])
+def home(request: MemberRequest) -> HttpResponse:
+    """A program's overdose work at a glance: naloxone on hand at each site, with
+    low-stock and expiry warnings; kits given out and overdoses in the last 30 days
+    (naming nobody); the follow-ups owed."""
+    m = request.membership
+    programs, program = _program(request)
+    ctx: dict[str, Any] = {"nav": "overdose", "programs": programs, "program": program}
+    if program is not None:
+        today = clock.today(m.organisation)
+        since = today - dt.timedelta(days=RECENT_DAYS)
+        ctx |= {
+            "settings": services.settings_for(program),
+            "stock": selectors.stock([program], today),
+            "distributions": selectors.recent_distributions([program], since),
+            "events": selectors.recent_events(
+                m, [program], clock.start_of_day(since, m.organisation)
+            ),
+            "days": RECENT_DAYS,
+            "can_stock": has_perm(m, "naloxone.stock"),
+            "can_configure": has_perm(m, "overdose.configure"),
+        }
+    return render(request, "overdose/home.html", ctx)
+
+
+@member_required("care.record")
+@require_http_methods(["GET", "POST"])
+def naloxone_create(request: MemberRequest) -> HttpResponse:
+    """Give naloxone kits: to the participant whose record it was opened from, or
+    to a community member, who stays anonymous."""
+    m = request.membership
+    participant = _participant(request)
+    programs = selectors.member_programs(m)
+    form = NaloxoneForm(
+        request.POST or None,
+        sites=selectors.sites_of(programs),
+        today=clock.today(m.organisation),
+        for_participant=participant is not None,
+    )
+    if request.method == "POST":
+
+        def write(data: dict[str, Any]) -> None:
+            site = data["site"]
+            services.naloxone_distribute(
+                actor=m,
+                program=site.program,
+                site=site,
+                kits=data["kits"],
+                formulation=data["formulation"],
+                recipient=data.get("recipient") or "participant",
+                given_on=data["given_on"],
+                channel=data["channel"],
+                trained=data["trained"],
+                participant=participant,
+            )
+
+        if _written(request, form, write):
+            messages.success(request, _("Naloxone given recorded."))
+            if participant is not None:
+                return redirect(detail_url(participant, "overdose"))
+            program = form.cleaned_data["site"].program
+            return redirect(f"{reverse('overdose:home')}?program={program.external_id}")
+    return render(
+        request,
+        "overdose/naloxone_form.html",
+        {
+            "nav": "caseload" if participant else "overdose",
+            "participant": participant,
+            "identifying": True,
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@member_required("naloxone.stock")
+@require_http_methods(["GET", "POST"])
+def stock_create(request: MemberRequest) -> HttpResponse:
+    """Naloxone received (with its expiry date), taken out as expired, or adjusted
+    after a count."""
+    m = request.membership
+    programs = selectors.member_programs(m)
+    form = StockForm(
+        request.POST or None,
+        sites=selectors.sites_of(programs),
+        today=clock.today(m.organisation),
+    )
+    if request.method == "POST":
+
+        def write(data: dict[str, Any]) -> None:
+            services.stock_movement_record(
+                actor=m,
+                site=data["site"],
+                kind=data["kind"],
+                formulation=data["formulation"],
+                kits=data["kits"],
+                occurred_on=data["occurred_on"],
+                expires_on=data["expires_on"],
+                reason=data["reason"],
+            )
+
+        if _written(request, form, write):
+            messages.success(request, _("Stock updated."))
+            program = form.cleaned_data["site"].program
+            return redirect(
+                f"{reverse('overdose:home')}?program={program.external_id}#stock"
+            )
+    return render(
+        request,
+        "overdose/stock_form.html",
+        {"nav": "overdose", "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@member_required("care.record")
+@require_http_methods(["GET", "POST"])
+def event_create(request: MemberRequest) -> HttpResponse:
+    """Record an overdose, witnessed or heard about: of the participant whose record
+    it was opened from, or of someone unknown, who stays anonymous."""
+    m = request.membership
+    participant = _participant(request)
+    form = EventForm(
+        request.POST or None,
+        programs=_program_queryset(m),
+        areas=selectors.areas_of(m),
+        now=clock.local_now(m.organisation),
+    )
+    if request.method == "POST":
+        made: list[Any] = []
+
+        def write(data: dict[str, Any]) -> None:
+            made.append(
+                services.overdose_event_record(
+                    actor=m,
+                    program=data["program"],
+                    occurred_at=data["occurred_at"],
+                    area=data["area"],
+                    outcome=data["outcome"],
+                    reported_by=data["reported_by"],
+                    witnessed=data["witnessed"],
+                    setting=data["setting"],
+                    substances=data["substances"],
+                    naloxone_doses=data["naloxone_doses"],
+                    naloxone_by=data["naloxone_by"],
+                    kits_used=data["kits_used"],
+                    emergency_called=data["emergency_called"],
+                    peer_responded=data["peer_responded"],
+                    note=data["note"],
+                    participant=participant,
+                )
+            )
+
+        if _written(request, form, write):
+            event = made[0]
+            messages.success(request, _("Overdose recorded."))
+            if participant is not None and hasattr(event, "follow_up"):
+                due = event.follow_up.due_at.astimezone(clock.zone(m.organisation))
+                messages.info(
+                    request,
+                    _("A follow-up is due by %(when)s: it is on Today.")
+                    % {"when": formats.date_format(due, "SHORT_DATETIME_FORMAT")},
+                )
+            if event.peer_responded:
+                messages.info(
+                    request,
+                    _(
+                        "You responded to an overdose: a debrief with your supervisor "
+                        "is owed to you. Look after yourself."
+                    ),
+                )
+            return redirect("overdose:event", eid=event.external_id)
+    return render(
+        request,
+        "overdose/event_form.html",
+        {
+            "nav": "caseload" if participant else "overdose",
+            "participant": participant,
+            "identifying": True,
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _program_queryset(m: Any) -> Any:
+    return Program.objects.filter(
+        organisation_id=m.organisation_id, memberships=m
+    ).order_by("name")
+
+
+@member_required("care.record")
+@require_http_methods(["GET"])
+def event_detail(request: MemberRequest, eid: str) -> HttpResponse:
+    m = request.membership
+    event = selectors.event_get_for_user(m, eid)
+    follow_up = getattr(event, "follow_up", None) if event.participant_id else None
+    return render(
+        request,
+        "overdose/event.html",
+        {
+            "nav": "overdose",
+            "event": event,
+            "participant": event.participant,
+            "follow_up": follow_up,
+            "substances": selectors.labels(event.substances, Substance.choices),
+            "given_by": selectors.labels(event.naloxone_by, GivenBy.choices),
+        },
+    )
+
+
+def _follow_up_page(
+    request: MemberRequest,
+    follow_up: Any,
+    *,
+    attempt_form: Any = None,
+    close_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    m = request.membership
+    now = clock.local_now(m.organisation)
+    return render(
+        request,
+        "overdose/follow_up.html",
+        {
+            "nav": "today",
+            "follow_up": follow_up,
+            "participant": follow_up.participant,
+            "event": follow_up.event,
+            "attempts": list(follow_up.attempts.select_related("by")),
+            "attempt_form": attempt_form or AttemptForm(now=now),
+            "close_form": close_form or CloseForm(),
+            "overdue": follow_up.is_open and follow_up.due_at < clock.now(),
+        },
+        status=status,
+    )
+
+
+@member_required("care.record")
+@require_http_methods(["GET"])
+def follow_up_detail(request: MemberRequest, fid: str) -> HttpResponse:
+    follow_up = selectors.follow_up_get_for_user(request.membership, fid)
+    return _follow_up_page(request, follow_up)
+
+
+@member_required("care.record")
+@require_POST
+def follow_up_attempt(request: MemberRequest, fid: str) -> HttpResponse:
+    m = request.membership
+    follow_up = selectors.follow_up_get_for_user(m, fid)
+    form = AttemptForm(request.POST, now=clock.local_now(m.organisation))
+
+    def write(data: dict[str, Any]) -> None:
+        services.follow_up_attempt_record(
+            actor=m,
+            follow_up=follow_up,
+            method=data["method"],
+            reached=data["reached"],
+            attempted_at=data["attempted_at"],
+            note=data["note"],
+        )
+
+    if _written(request, form, write):
+        messages.success(request, _("Attempt logged."))
+        return redirect("overdose:follow-up", fid=follow_up.external_id)
+    return _follow_up_page(request, follow_up, attempt_form=form, status=400)
+
+
+@member_required("care.record")
+@require_POST
+def follow_up_close(request: MemberRequest, fid: str) -> HttpResponse:
+    m = request.membership
+    follow_up = selectors.follow_up_get_for_user(m, fid)
+    form = CloseForm(request.POST)
+
+    def write(data: dict[str, Any]) -> None:
+        services.follow_up_close(actor=m, follow_up=follow_up, outcome=data["outcome"])
+
+    if _written(request, form, write):
+        messages.success(request, _("Follow-up closed."))
+        return redirect(detail_url(follow_up.participant, "overdose"))
+    return _follow_up_page(request, follow_up, close_form=form, status=400)
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
+def debrief_detail(request: MemberRequest, did: str) -> HttpResponse:
+    """The debrief owed to a peer after a critical incident, seen by the peer, their
+    supervisor and the program's managers; recorded by the supervisor or a manager."""
+    m = request.membership
+    debrief = selectors.debrief_get_for_user(m, did)
+    can_record = (
+        has_perm(m, "debrief.record")
+        and debrief.is_owed
+        and debrief.peer_id != m.user_id
+    )
+    if request.method == "POST" and not can_record:
+        raise Http404
+    form = (
+        DebriefForm(request.POST or None, today=clock.today(m.organisation))
+        if can_record
+        else None
+    )
+    if request.method == "POST" and form is not None:
+
+        def write(data: dict[str, Any]) -> None:
+            services.debrief_record(
+                actor=m,
+                debrief=debrief,
+                outcome=data["outcome"],
+                held_on=data["held_on"],
+                note=data["note"],
+            )
+
+        if _written(request, form, write):
+            messages.success(request, _("Debrief recorded."))
+            return redirect("overdose:debrief", did=debrief.external_id)
+    return render(
+        request,
+        "overdose/debrief.html",
+        {
+            "nav": "today",
+            "debrief": debrief,
+            "form": form,
+            "overdue": debrief.is_owed and debrief.due_at < clock.now(),
+            "see_note": debrief.peer_id == m.user_id
+            or debrief.supervisor_id == m.user_id
+            or has_perm(m, "debrief.record"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@member_required("overdose.configure")
+@require_http_methods(["GET", "POST"])
+def settings_page(request: MemberRequest) -> HttpResponse:
+    """A program's overdose settings, and the organisation's areas."""
+    m = request.membership
+    programs, program = _program(request)
+    if program is None:
+        raise Http404
+    current = services.settings_for(program)
+    what = request.POST.get("form", "")
+    form = SettingsForm(request.POST if what == "settings" else None, instance=current)
+    area_form = AreaForm(request.POST if what == "area" else None)
+    here = f"{reverse('overdose:settings')}?program={program.external_id}"
+    if request.method == "POST":
+        if what == "settings":
+            fields = SettingsForm.Meta.fields
+
+            def write(data: dict[str, Any]) -> None:
+                services.overdose_settings_update(
+                    actor=m, program=program, **{f: data[f] for f in fields}
+                )
+
+            if _written(request, form, write):
+                messages.success(request, _("Settings saved."))
+                return redirect(here)
+        elif what == "area":
+
+            def add(data: dict[str, Any]) -> None:
+                services.area_create(actor=m, name=data["name"], code=data["code"])
+
+            if _written(request, area_form, add):
+                messages.success(request, _("Area added."))
+                return redirect(f"{here}#areas")
+        elif what == "area-use":
+            area = (
+                selectors.areas_of(m, active=False)
+                .filter(external_id=parse_external_id(request.POST.get("area", "")))
+                .first()
+            )
+            if area is None:
+                raise Http404
+            services.area_set_active(
+                actor=m, area=area, is_active=request.POST.get("use") == "on"
+            )
+            messages.success(request, _("Area updated."))
+            return redirect(f"{here}#areas")
+        else:
+            raise Http404
+    return render(
+        request,
+        "overdose/settings.html",
+        {
+            "nav": "overdose",
+            "programs": programs,
+            "program": program,
+            "form": form,
+            "area_form": area_form,
+            "areas": list(selectors.areas_of(m, active=False)),
+            "area_model": Area,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
