@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "alongside.core",
     "alongside.participants",
     "alongside.workforce",
@@ -300,6 +302,21 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
+}
+
+# Background work (spike detection on demand): django-tasks with its database
+# backend, so no other server is needed; `alongside db_worker` runs the queue
+# (docs/operations.md, "Background work"). ALONGSIDE_TASKS_IMMEDIATE=true runs each
+# task in the request instead (a single-process trial; never in production).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("ALONGSIDE_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
 }
 
 LOGGING = {

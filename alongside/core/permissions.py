@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # overdose.configure          a program's overdose settings (follow-up and debrief
 #                             hours, spike thresholds, stock warnings) and the
 #                             organisation's list of areas
+# spike.acknowledge           acknowledge a spike alert and say what the program does
 # audit.view                  the audit log
 # organisation.manage         people, roles, programs and settings of the organisation
 #                             (administration app; grants that read participant data
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "naloxone.stock",
             "debrief.record",
             "overdose.configure",
+            "spike.acknowledge",
         }
     ),
     # Evaluators see de-identified records only and never write.

@@ -197,10 +197,18 @@ class EventForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, programs: Any, areas: Any, now: Any, **kwargs: Any
+        self,
+        *args: Any,
+        programs: Any,
+        areas: Any,
+        now: Any,
+        program: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _one_or_choose(self.fields["program"], programs)  # type: ignore[arg-type]
+        if program is not None:
+            self.fields["program"].initial = program.external_id
         self.fields["area"].queryset = areas  # type: ignore[attr-defined]
         self.fields["occurred_at"].initial = now.replace(second=0, microsecond=0)
 
@@ -275,6 +283,25 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "low_stock_kits": forms.NumberInput(attrs=NUMBER),
             "expiry_warning_days": forms.NumberInput(attrs=NUMBER),
         }
+
+
+class AcknowledgeForm(forms.Form):
+    response = forms.CharField(
+        label=_("What the program is doing"),
+        required=False,
+        max_length=500,
+        help_text=_("For instance: outreach alert sent, extra kits at the drop-in."),
+    )
+
+
+class CheckForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Days to check"),
+        min_value=1,
+        max_value=90,
+        initial=14,
+        widget=forms.NumberInput(attrs=NUMBER),
+    )
 
 
 class AreaForm(forms.Form):

@@ -112,6 +112,10 @@ class OverdoseSettings(ExternalIdModel):
         default=60,
         validators=[MinValueValidator(7), MaxValueValidator(730)],
     )
+    # When spike detection last ran for the program (detection.detect).
+    spikes_checked_at = models.DateTimeField(
+        _("spikes last checked"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("overdose settings")
@@ -526,3 +530,67 @@ class Debrief(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"debrief for {self.peer} due {self.due_at:%Y-%m-%d}"
+
+
+class SpikeAlert(ExternalIdModel):
+    """A day on which overdoses in an area (or across the program, `area` empty)
+    rose above what the program's EARS method expects: the signal, with the method
+    and thresholds that raised it, until a manager acknowledges it."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="spike_alerts"
+    )
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spike_alerts",
+    )
+    day = models.DateField(_("day"))
+    observed = models.PositiveIntegerField(_("overdoses that day"))
+    expected = models.FloatField(_("expected (baseline mean)"))
+    upper_bound = models.FloatField(_("upper bound"))
+    statistic = models.FloatField(_("statistic"))
+    method = models.CharField(_("method"), max_length=2, choices=SpikeMethod.choices)
+    alpha = models.FloatField(_("alpha"))
+    min_sigma = models.FloatField(_("floor on the standard deviation"))
+    baseline = models.PositiveSmallIntegerField(_("baseline (days)"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the program is doing about it ("outreach alert sent, extra kits at the
+    # drop-in"): about the area, not a person.
+    response = models.CharField(_("response"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("spike alert")
+        verbose_name_plural = _("spike alerts")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "area", "day", "method"],
+                name="spike_alert_one_per_area_day",
+                condition=models.Q(area__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["program", "day", "method"],
+                name="spike_alert_one_per_program_day",
+                condition=models.Q(area__isnull=True),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["program", "-day"],
+                name="spike_alert_active",
+                condition=models.Q(acknowledged_at__isnull=True),
+            ),
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.acknowledged_at is None
+
+    def __str__(self) -> str:
+        return f"spike {self.day} ({self.area or 'program-wide'})"

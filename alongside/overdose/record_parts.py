@@ -127,6 +127,18 @@ def _debriefs_card(membership: Any, audience: str) -> TodayCard | None:
     )
 
 
+def _spikes_card(membership: Any, audience: str) -> TodayCard | None:
+    alerts = selectors.active_alerts(selectors.member_programs(membership))
+    if not alerts:
+        return None
+    return TodayCard(
+        count=len(alerts),
+        jump=ngettext("%(n)d spike alert", "%(n)d spike alerts", len(alerts))
+        % {"n": len(alerts)},
+        context={"alerts": alerts},
+    )
+
+
 def register() -> None:
     register_correction_kind(
         kind_of(
@@ -213,6 +225,15 @@ def register() -> None:
             build=overdose_panel,
             title=_("Overdose and naloxone"),
             deferred=True,
+        )
+    )
+    register_today_section(
+        TodaySection(
+            key="spike-alerts",
+            template="overdose/today_spikes.html",
+            order=2,
+            build=_spikes_card,
+            visible=lambda m: has_perm(m, "care.record"),
         )
     )
     register_today_section(

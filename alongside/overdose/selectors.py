@@ -24,6 +24,7 @@ from alongside.overdose.models import (
     NaloxoneDistribution,
     OverdoseEvent,
     OverdoseSettings,
+    SpikeAlert,
     StockMovement,
     Substance,
 )
@@ -466,4 +467,84 @@ def open_follow_ups(participant: Any) -> list[FollowUp]:
         .select_related("event", "event__area")
         .defer("event__note", "event__void_reason")
         .order_by("due_at")
+    )
+
+
+# -- Spike alerts --------------------------------------------------------------------
+
+
+def active_alerts(programs: list[Program]) -> list[SpikeAlert]:
+    """Spike alerts not yet acknowledged in these programs, newest day first."""
+    return list(
+        SpikeAlert.objects.filter(program__in=programs, acknowledged_at__isnull=True)
+        .select_related("area", "program")
+        .order_by("-day", "-id")[:LISTED]
+    )
+
+
+def recent_alerts(program: Program, since: dt.date) -> list[SpikeAlert]:
+    return list(
+        SpikeAlert.objects.filter(program=program, day__gte=since)
+        .select_related("area", "acknowledged_by")
+        .order_by("-day", "-id")
+    )
+
+
+@dataclass
+class SpikeView:
+    chart: Any
+    alerts: list[SpikeAlert]
+    area: Area | None
+    start: dt.date
+    end: dt.date
+
+
+def spike_view(
+    program: Program, area: Area | None, end: dt.date, days: int
+) -> SpikeView:
+    """The program's (or one area's) daily counts over `days` days to `end`, the
+    upper bound of its method on each day judged, and the alerts raised then."""
+    from alongside.overdose import charts, detection
+    from alongside.overdose.spikes import ears, first_day
+
+    rules = settings_for(program)
+    lead = first_day(rules.spike_method) - 1
+    history_start = end - dt.timedelta(days=days - 1 + lead)
+    series = detection.daily_counts(program, history_start, end)
+    counts = series.by_area.get(area.pk if area else None) or [0] * (
+        (end - history_start).days + 1
+    )
+    result = ears(
+        counts,
+        rules.spike_method,
+        alpha=rules.spike_alpha,
+        min_sigma=rules.spike_min_sigma,
+    )
+    start = end - dt.timedelta(days=days - 1)
+    offset = (start - history_start).days
+    bounds = {
+        int(d) - 1 - offset: float(b)
+        for d, b in zip(result.days, result.upper_bounds, strict=True)
+        if int(d) - 1 >= offset
+    }
+    alerts = [
+        a
+        for a in recent_alerts(program, start)
+        if (a.area_id == (area.pk if area else None))
+    ]
+    alert_days = {(a.day - start).days for a in alerts}
+    title = str(area) if area else program.name
+    return SpikeView(
+        chart=charts.chart(
+            f"spikes-{area.external_id if area else 'all'}",
+            title,
+            start,
+            counts[offset:],
+            bounds,
+            alert_days,
+        ),
+        alerts=alerts,
+        area=area,
+        start=start,
+        end=end,
     )

@@ -44,6 +44,7 @@ from alongside.overdose.models import (
     Recipient,
     ReportedBy,
     Setting,
+    SpikeAlert,
     SpikeMethod,
     StockMovement,
     Substance,
@@ -79,11 +80,10 @@ MAX_KITS = 50
 
 
 def settings_for(program: Program) -> OverdoseSettings:
-    """The program's overdose settings; the defaults (unsaved) if it set none."""
-    try:
-        return program.overdose_settings
-    except OverdoseSettings.DoesNotExist:
-        return OverdoseSettings(program=program)
+    """The program's overdose settings; the defaults (unsaved) if it set none. Read
+    afresh (not through `program.overdose_settings`, which caches "none")."""
+    found = OverdoseSettings.objects.filter(program_id=program.pk).first()
+    return found or OverdoseSettings(program=program)
 
 
 def _choice(field: str, value: str, choices: Any) -> str:
@@ -881,3 +881,30 @@ def debrief_record(
         ),
     )
     return debrief
+
+
+@transaction.atomic
+def spike_alert_acknowledge(
+    *, actor: Membership, alert: SpikeAlert, response: str = ""
+) -> SpikeAlert:
+    """A manager has seen the spike alert and says what the program is doing; it
+    leaves the active alerts (peers' Today)."""
+    alert = SpikeAlert.objects.select_for_update().get(pk=alert.pk)
+    _member_program(actor, alert.program)
+    if not alert.is_active:
+        raise field_error("response", _("This alert is already acknowledged."))
+    response = (response or "").strip()
+    require_length("response", response, 500)
+    alert.acknowledged_at = clock.now()
+    alert.acknowledged_by = actor.user
+    alert.response = response
+    alert.save(
+        update_fields=["acknowledged_at", "acknowledged_by", "response", "updated_at"]
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.UPDATE,
+        target=alert,
+        changes={"acknowledged": True, "response": response},
+    )
+    return alert

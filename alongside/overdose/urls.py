@@ -24,4 +24,11 @@ urlpatterns = [
     ),
     path("overdose/debriefs/<uuid:did>/", views.debrief_detail, name="debrief"),
     path("overdose/settings/", views.settings_page, name="settings"),
+    path("overdose/spikes/", views.spikes, name="spikes"),
+    path("overdose/spikes/check/", views.spikes_check, name="spikes-check"),
+    path(
+        "overdose/spike-alerts/<uuid:sid>/acknowledge/",
+        views.spike_acknowledge,
+        name="spike-acknowledge",
+    ),
 ]

@@ -29,8 +29,10 @@ from alongside.core.models import Program
 from alongside.core.permissions import has_perm
 from alongside.overdose import selectors, services
 from alongside.overdose.forms import (
+    AcknowledgeForm,
     AreaForm,
     AttemptForm,
+    CheckForm,
     CloseForm,
     DebriefForm,
     EventForm,
@@ -38,7 +40,7 @@ from alongside.overdose.forms import (
     SettingsForm,
     StockForm,
 )
-from alongside.overdose.models import Area, GivenBy, Substance
+from alongside.overdose.models import Area, GivenBy, SpikeAlert, Substance
 from alongside.participants.policies import (
     parse_external_id,
     participant_get_for_user,
@@ -206,6 +208,7 @@ def event_create(request: MemberRequest) -> HttpResponse:
         programs=_program_queryset(m),
         areas=selectors.areas_of(m),
         now=clock.local_now(m.organisation),
+        program=_enrolled_in(m, participant),
     )
     if request.method == "POST":
         made: list[Any] = []
@@ -262,6 +265,23 @@ def event_create(request: MemberRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _enrolled_in(m: Any, participant: Any) -> Any:
+    """The participant's program among the member's, if just one is open."""
+    if participant is None:
+        return None
+    from alongside.participants.models import Enrolment
+
+    programs = {
+        e.program
+        for e in Enrolment.objects.filter(
+            participant=participant,
+            ended_on__isnull=True,
+            program__in=_program_queryset(m),
+        ).select_related("program")
+    }
+    return programs.pop() if len(programs) == 1 else None
 
 
 def _program_queryset(m: Any) -> Any:
@@ -473,4 +493,130 @@ def settings_page(request: MemberRequest) -> HttpResponse:
             "area_model": Area,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+SPIKE_DAYS = 90
+
+
+def _sees_spikes(m: Any) -> bool:
+    return has_perm(m, "care.record") or has_perm(m, "program.overview")
+
+
+@member_required()
+@require_http_methods(["GET"])
+def spikes(request: MemberRequest) -> HttpResponse:
+    """Daily overdoses over 90 days for the program or one area, with the upper
+    bound of the program's EARS method and the alerts it raised; the active alerts,
+    acknowledged by a manager. Counts only: nobody is named."""
+    m = request.membership
+    if not _sees_spikes(m):
+        raise Http404
+    programs, program = _program(request)
+    if program is None:
+        raise Http404
+    return _spikes_page(request, programs, program)
+
+
+def _spikes_page(
+    request: MemberRequest,
+    programs: list[Any],
+    program: Any,
+    *,
+    status: int = 200,
+    errors: dict[str, Any] | None = None,
+) -> HttpResponse:
+    m = request.membership
+    areas = list(selectors.areas_of(m, active=False))
+    key = request.GET.get("area", "")
+    area = next((a for a in areas if str(a.external_id) == key), None)
+    if key and area is None:
+        raise Http404
+    today = clock.today(m.organisation)
+    view = selectors.spike_view(program, area, today, SPIKE_DAYS)
+    return render(
+        request,
+        "overdose/spikes.html",
+        {
+            "nav": "overdose",
+            "programs": programs,
+            "program": program,
+            "areas": areas,
+            "area": area,
+            "view": view,
+            "rules": services.settings_for(program),
+            "active": selectors.active_alerts([program]),
+            "can_acknowledge": has_perm(m, "spike.acknowledge"),
+            "days": SPIKE_DAYS,
+            "errors": errors or {},
+        },
+        status=status,
+    )
+
+
+@member_required("spike.acknowledge")
+@require_POST
+def spikes_check(request: MemberRequest) -> HttpResponse:
+    """Run spike detection for the program now, on the queue."""
+    from alongside.overdose import tasks
+
+    m = request.membership
+    programs = selectors.member_programs(m)
+    key = request.POST.get("program", "")
+    program = next((p for p in programs if str(p.external_id) == key), None)
+    if program is None:
+        raise Http404
+    form = CheckForm(request.POST)
+    if not form.is_valid():
+        return _spikes_page(
+            request,
+            programs,
+            program,
+            status=400,
+            errors={"check": form.errors["days"]},
+        )
+    days = form.cleaned_data["days"]
+    tasks.detect_spikes.enqueue(program.pk, days)
+    messages.success(
+        request,
+        _(
+            "Spike detection is queued for the last %(n)d days: the alerts appear "
+            "here when the worker has run it."
+        )
+        % {"n": days},
+    )
+    return redirect(f"{reverse('overdose:spikes')}?program={program.external_id}")
+
+
+@member_required("spike.acknowledge")
+@require_POST
+def spike_acknowledge(request: MemberRequest, sid: str) -> HttpResponse:
+    m = request.membership
+    alert = (
+        SpikeAlert.objects.filter(
+            program__in=selectors.member_programs(m),
+            external_id=parse_external_id(sid),
+        )
+        .select_related("program")
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    form = AcknowledgeForm(request.POST)
+    here = f"{reverse('overdose:spikes')}?program={alert.program.external_id}"
+    if _written(
+        request,
+        form,
+        lambda data: services.spike_alert_acknowledge(
+            actor=m, alert=alert, response=data["response"]
+        ),
+    ):
+        messages.success(request, _("Alert acknowledged."))
+        return redirect(here)
+    return _spikes_page(
+        request,
+        selectors.member_programs(m),
+        alert.program,
+        status=400,
+        errors={str(alert.external_id): form.errors.get("response")},
     )

@@ -29,15 +29,22 @@ from alongside.overdose.models import (
     Debrief,
     FollowUp,
     OverdoseEvent,
+    SpikeAlert,
 )
 
 
 def state(world: Any) -> dict[str, Any]:
+    from django_tasks_db.models import DBTaskResult
+
     follow_up = one(FollowUp, world)
     debrief = Debrief.objects.order_by("id").first()
     return {
         "follow_up_open": follow_up.closed_at is None,
         "debrief_owed": debrief is not None and debrief.recorded_at is None,
+        "queued": DBTaskResult.objects.count(),
+        "alert_active": list(
+            SpikeAlert.objects.values_list("acknowledged_at", flat=True)
+        ),
         "settings": list(
             world.program.__class__.objects.filter(pk=world.program.pk).values_list(
                 "overdose_settings__follow_up_hours", flat=True
@@ -96,6 +103,28 @@ def _naloxone_data(w: Any, name: str) -> dict[str, Any]:
         "channel": "in_person",
         "trained": "on",
     }
+
+
+def _alert(w: Any) -> None:
+    if not SpikeAlert.objects.exists():
+        SpikeAlert.objects.create(
+            program=w.program,
+            area=Area.objects.get(organisation=w.org),
+            day=w.today() - dt.timedelta(days=1),
+            observed=9,
+            expected=1.4,
+            upper_bound=4.2,
+            statistic=5.1,
+            method="C2",
+            alpha=0.001,
+            min_sigma=0.5,
+            baseline=7,
+        )
+
+
+def _alert_id(w: Any) -> str:
+    _alert(w)
+    return str(SpikeAlert.objects.get().external_id)
 
 
 def _debrief(w: Any) -> Debrief:
@@ -271,6 +300,33 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w, name: {"form": "area", "name": "Northside", "code": "N2"},
         check=_added("Area"),
         invalid=lambda w: {"name": "eastside"},  # already there, whatever the case
+        invalid_persona="maria",
+        shows_participants=False,
+    ),
+    "spikes": Endpoint(
+        lambda w: reverse("overdose:spikes"),
+        row(alice=OK, bob=OK, sam=OK, maria=OK, eve=OK, ada=OK, oscar=OK),
+        prepare=_alert,
+        shows_participants=False,
+    ),
+    "spikes-check": Endpoint(
+        lambda w: reverse("overdose:spikes-check"),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {"program": str(w.program.external_id), "days": "14"},
+        check=lambda w, before, after: after["queued"] == before["queued"] + 1,
+        invalid=lambda w: {"days": "0"},
+        invalid_persona="maria",
+        shows_participants=False,
+    ),
+    "spike-acknowledge": Endpoint(
+        lambda w: reverse("overdose:spike-acknowledge", args=[_alert_id(w)]),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {"response": "Outreach alert sent"},
+        prepare=_alert,
+        check=lambda w, before, after: after["alert_active"][0] is not None,
+        invalid=lambda w: {"response": "x" * 501},
         invalid_persona="maria",
         shows_participants=False,
     ),

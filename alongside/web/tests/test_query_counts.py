@@ -144,7 +144,7 @@ def add_overdoses(world: World, n: int) -> None:
     follow-up and alice's debrief), `n` anonymous ones, `n` naloxone kits given and
     received, and `n` attempts on the world's follow-up."""
     from alongside.core.models import Site
-    from alongside.overdose.models import Area, FollowUp, FollowUpAttempt
+    from alongside.overdose.models import Area, FollowUp, FollowUpAttempt, SpikeAlert
     from alongside.overdose.tests.factories import (
         NaloxoneDistributionFactory,
         OverdoseEventFactory,
@@ -167,6 +167,19 @@ def add_overdoses(world: World, n: int) -> None:
             program=world.program, site=site, recorded_by=alice, participant=p
         )
         FollowUpAttempt.objects.create(follow_up=follow_up, method="phone", by=alice)
+        SpikeAlert.objects.create(
+            program=world.program,
+            area=area,
+            day=world.today() - dt.timedelta(days=SpikeAlert.objects.count()),
+            observed=6,
+            expected=1.5,
+            upper_bound=4.0,
+            statistic=3.2,
+            method="C2",
+            alpha=0.001,
+            min_sigma=0.5,
+            baseline=7,
+        )
 
 
 PAGES = [
@@ -185,6 +198,7 @@ PAGES = [
         add_overdoses,
     ),
     ("overdose-home", "alice", lambda w: reverse("overdose:home"), add_overdoses),
+    ("spikes", "maria", lambda w: reverse("overdose:spikes"), add_overdoses),
     (
         "follow-up",
         "alice",
