@@ -60,6 +60,7 @@ from alongside.core.bulk import copy_converter
 from alongside.core.models import Membership, Organisation, Program, Role, Site, User
 from alongside.demo import assessments as demo_assessments
 from alongside.demo import names
+from alongside.demo import overdose as demo_overdose
 from alongside.participants import due
 from alongside.participants.models import (
     Assignment,
@@ -2064,6 +2065,9 @@ def build(
         _registered_twice(main.organisation)
         writer.counts["assessments.Assessment"] = demo_assessments.build(
             rng, main.organisation, clock.today, scale.notes
+        )
+        writer.counts["overdose.OverdoseEvent"] = demo_overdose.build(
+            rng, main.organisation, clock.today, scale.name
         )
         audit.record(
             actor=None,

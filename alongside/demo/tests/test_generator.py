@@ -21,7 +21,14 @@ from alongside.care.models import (
     TreatmentEpisode,
 )
 from alongside.core import crypto
-from alongside.core.models import AuditEvent, Membership, Organisation, Role, User
+from alongside.core.models import (
+    AuditEvent,
+    Membership,
+    Organisation,
+    Program,
+    Role,
+    User,
+)
 from alongside.demo import generator, names
 from alongside.demo.generator import (
     DEMO_PASSWORD,
@@ -317,6 +324,49 @@ def test_demo_scale_matches_its_description() -> None:
 
 
 @pytest.mark.django_db
+def test_the_demo_shows_overdose_response_in_every_state() -> None:
+    from alongside.overdose import selectors
+    from alongside.overdose.models import (
+        Debrief,
+        FollowUp,
+        NaloxoneDistribution,
+        OverdoseEvent,
+        SpikeAlert,
+    )
+
+    build(scale="demo", now=NOW)
+    events = OverdoseEvent.objects.filter(program__organisation__name=ORG_NAME)
+    assert 200 <= events.count() <= 400
+    assert events.filter(participant__isnull=True).count() > events.count() / 2
+    assert set(events.values_list("outcome", flat=True)) >= {
+        "survived",
+        "transported",
+        "died",
+    }
+    outcomes = set(FollowUp.objects.values_list("outcome", flat=True))
+    assert outcomes >= {"", "reached", "linked", "declined", "unreachable"}
+    assert FollowUp.objects.filter(closed_at__isnull=True).exists()
+    peer = User.objects.get(username="peer")
+    assert Debrief.objects.filter(peer=peer, recorded_at__isnull=True).exists()
+    assert Debrief.objects.filter(outcome="held").count() > 10
+    # A spike a few weeks ago (acknowledged) and one still active: yesterday's in
+    # Old Mill (its area's alert, and the program-wide one if the day stood out
+    # there too).
+    active = SpikeAlert.objects.filter(acknowledged_at__isnull=True)
+    assert {a.area.code if a.area else None for a in active} - {None} == {"M5"}
+    assert {(NOW.date() - a.day).days for a in active} == {1}
+    assert SpikeAlert.objects.filter(
+        area__code="H3", day__lte=NOW.date() - timedelta(days=14)
+    ).exists()
+    # Stock: kits given out, and the warnings on the sites.
+    assert NaloxoneDistribution.objects.filter(participant__isnull=False).exists()
+    programs = list(Program.objects.filter(organisation__name=ORG_NAME))
+    lines = selectors.stock(programs, NOW.date())
+    assert any(line.low for line in lines) and any(line.expiring for line in lines)
+    assert all(line.on_hand >= 0 for line in lines)
+
+
+@pytest.mark.django_db
 def test_command_builds_once_and_records_one_audit_event() -> None:
     out = io.StringIO()
     call_command("demo", scale="tiny", stdout=out)
@@ -339,11 +389,20 @@ def test_command_builds_once_and_records_one_audit_event() -> None:
         User.objects.count(),
     ) == counts
     # One build event; the rest are the demo's corrections, made through the
-    # services (amend and void).
+    # services (amend and void), and the spike alerts that spike detection raised
+    # over the generated overdoses (as it does for live data).
     event = AuditEvent.objects.get(target_type="demo.build")
+    others = AuditEvent.objects.exclude(pk=event.pk)
     assert set(
-        AuditEvent.objects.exclude(pk=event.pk).values_list("action", flat=True)
+        others.exclude(target_type="overdose.spikealert").values_list(
+            "action", flat=True
+        )
     ) == {"amend", "void"}
+    assert set(
+        others.filter(target_type="overdose.spikealert").values_list(
+            "reason", flat=True
+        )
+    ) <= {"spike detection"}
     assert event.action == AuditEvent.Action.CREATE
     assert event.target_type == "demo.build"
     assert event.changes["synthetic"] is True
