@@ -25,13 +25,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, build the demo program if empty, serve with gunicorn.
+## make run: install, migrate, build the demo program if empty, serve with gunicorn
+## and run the background-task worker (django-tasks' database backend) beside it.
 run: install
 	$(DEV_ENV) $(VENV)/bin/alongside migrate --noinput -v 0
 	$(DEV_ENV) $(VENV)/bin/alongside collectstatic --noinput -v 0
 	$(DEV_ENV) $(VENV)/bin/alongside demo
-	@echo "Alongside is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(DEV_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py alongside.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
+	@echo "Alongside is at http://$(HOST):$(PORT)/  (Ctrl-C stops it and its task worker)"
+	$(DEV_ENV) bash -c 'trap "kill 0" EXIT; $(VENV)/bin/alongside db_worker --interval 2 -v 0 & $(VENV)/bin/gunicorn -c gunicorn.conf.py alongside.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning'
 
 ## make test: lint, migrations check, the whole suite on SQLite, the date-sensitive
 ## tests at every calendar-splitting instant under a faked system clock, then PostgreSQL.

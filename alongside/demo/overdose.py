@@ -195,22 +195,18 @@ def _stock_and_kits(
                 recorded_by=manager,
             )
         )
-        # Kits given out: a few a week, a third to participants of the program.
-        out = 0
+        # Kits given out: spread over the year (a few a week), a third to
+        # participants of the program, down to what is left on the shelf now.
         target = stock - (rng.randint(3, 7) if van else rng.randint(25, 45))
-        day = today - timedelta(days=DAYS - 5)
-        # Often enough to bring the stock down to what is left at the end (about
-        # 1.8 kits a time).
-        chance = min(1.0, target / (1.8 * (DAYS - 5)) * 1.15)
-        while out < target and day <= today:
-            if rng.random() < chance:
-                kits = rng.choice((1, 1, 2, 2, 3))
-                kits = min(kits, target - out)
-                if kits <= 0:
-                    break
-                mine = [p for p, prog in enrolled if prog == site.program_id]
-                to = rng.choice(mine) if mine and rng.random() < 0.33 else None
-                d = NaloxoneDistribution(
+        sizes: list[int] = []
+        while sum(sizes) < target:
+            sizes.append(min(rng.choice((1, 1, 2, 2, 3)), target - sum(sizes)))
+        days = sorted(rng.randint(0, DAYS - 5) for _ in sizes)
+        mine = [p for p, prog in enrolled if prog == site.program_id]
+        for kits, back in zip(sizes, reversed(days), strict=True):
+            to = rng.choice(mine) if mine and rng.random() < 0.33 else None
+            given.append(
+                NaloxoneDistribution(
                     program=site.program,
                     site=site,
                     participant_id=to,
@@ -219,16 +215,14 @@ def _stock_and_kits(
                     else rng.choice(
                         ("uses_drugs", "uses_drugs", "friend_family", "professional")
                     ),
-                    given_on=day,
+                    given_on=today - timedelta(days=back),
                     kits=kits,
                     formulation="nasal",
                     channel="outreach" if van else "in_person",
                     trained=rng.random() < 0.8,
                     recorded_by=rng.choice(peers),
                 )
-                given.append(d)
-                out += kits
-            day += timedelta(days=1)
+            )
         if not van:
             movements.append(
                 StockMovement(
