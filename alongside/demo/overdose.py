@@ -18,6 +18,10 @@ seeded stream:
   three days' still open (some overdue), including on the `peer` login's caseload;
 - the debrief owed to a peer who responded or whose participant died: held (most
   within 72 hours) or, for the recent ones, still owed, one to `peer`;
+- drug-checking results a few times a week over 90 days, with two marked as alerts:
+  xylazine in Harbor during its spike (the outreach alert sent) and nitazenes in Old
+  Mill yesterday (written in English and Spanish, the ED program's languages, not sent
+  yet);
 - spike detection over the last 60 days (`detection.detect`), every alert but the
   newest acknowledged by the manager.
 
@@ -40,10 +44,12 @@ from alongside.overdose.models import (
     Debrief,
     DebriefOutcome,
     DebriefReason,
+    DrugCheck,
     FollowUp,
     FollowUpAttempt,
     FollowUpOutcome,
     NaloxoneDistribution,
+    OutreachAlert,
     OverdoseEvent,
     OverdoseSettings,
     SpikeAlert,
@@ -111,7 +117,9 @@ def build(rng: random.Random, org: Organisation, today: date, scale: str) -> int
     areas = Area.objects.bulk_create(
         [Area(organisation=org, name=n, code=c) for n, c, _r in AREAS]
     )
-    OverdoseSettings.objects.create(program=programs[ED_PROGRAM], follow_up_hours=48)
+    OverdoseSettings.objects.create(
+        program=programs[ED_PROGRAM], follow_up_hours=48, alert_languages=["en", "es"]
+    )
     manager = User.objects.filter(
         memberships__organisation=org, memberships__role=Role.PROGRAM_MANAGER
     ).first()
@@ -132,6 +140,9 @@ def build(rng: random.Random, org: Organisation, today: date, scale: str) -> int
     )
     events = _events(rng, org, programs, areas, today, people, peers, scale_factor)
     _follow_ups_and_debriefs(rng, org, events, now, supervisor_of)
+    _drug_checks(
+        rng, programs, areas, today, [m.user for m in peers[:10]], manager, now
+    )
     for program in programs.values():
         detection.detect(program, through=today, days=60)
     newest = SpikeAlert.objects.filter(program__organisation=org).order_by("-day")
@@ -490,3 +501,75 @@ def _follow_ups_and_debriefs(
                 )
             )
     FollowUpAttempt.objects.bulk_create(attempts, batch_size=5000)
+
+
+def _drug_checks(
+    rng: random.Random,
+    programs: dict[str, Program],
+    areas: list[Area],
+    today: date,
+    peers: list[User],
+    manager: User,
+    now: datetime,
+) -> None:
+    """A few test-strip and spectrometer results a week over 90 days; xylazine in
+    Harbor during its spike (alerted and sent) and nitazenes in Old Mill yesterday
+    (alerted, not sent yet)."""
+    from alongside.overdose.services import alert_texts
+
+    by_code = {a.code: a for a in areas}
+    program_list = list(programs.values())
+    checks: list[DrugCheck] = []
+    for ago in range(90, 0, -1):
+        if rng.random() < 0.35:
+            found = sorted(
+                {
+                    f
+                    for f, w in (("fentanyl", 0.7), ("xylazine", 0.2))
+                    if rng.random() < w
+                }
+            )
+            checks.append(
+                DrugCheck(
+                    program=rng.choice(program_list),
+                    area=rng.choice(areas),
+                    tested_on=today - timedelta(days=ago),
+                    method=rng.choice(("test_strip", "test_strip", "ftir")),
+                    sold_as=rng.choice(("heroin", "fentanyl", "pill", "cocaine")),
+                    found=found,
+                    recorded_by=rng.choice(peers),
+                )
+            )
+    alerts = [
+        (by_code["H3"], 21, "heroin", ["fentanyl", "xylazine"]),
+        (by_code["M5"], 1, "pill", ["nitazenes"]),
+    ]
+    from alongside.demo.generator import ED_PROGRAM
+
+    for area, ago, sold, found in alerts:
+        check = DrugCheck(
+            program=programs[ED_PROGRAM],
+            area=area,
+            tested_on=today - timedelta(days=ago),
+            method="ftir",
+            sold_as=sold,
+            found=found,
+            is_alert=True,
+            recorded_by=rng.choice(peers),
+            note="Tested at the drop-in; the buyer was told at once.",
+        )
+        checks.append(check)
+    DrugCheck.objects.bulk_create(checks)
+    for check in checks:
+        if not check.is_alert:
+            continue
+        sent = check.tested_on < today - timedelta(days=7)
+        OutreachAlert.objects.create(
+            drug_check=check,
+            texts=alert_texts(check),
+            sent_at=now - timedelta(days=(today - check.tested_on).days - 1)
+            if sent
+            else None,
+            sent_by=manager if sent else None,
+            reference="logged" if sent else "",
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core.formtools import DateInput, DateTimeInput, ExternalIdChoiceField
@@ -16,9 +17,11 @@ from alongside.overdose.models import (
     AttemptMethod,
     Called,
     Channel,
+    CheckMethod,
     DebriefOutcome,
     FollowUpOutcome,
     Formulation,
+    Found,
     GivenBy,
     NaloxoneDistribution,
     Outcome,
@@ -27,6 +30,7 @@ from alongside.overdose.models import (
     Recipient,
     ReportedBy,
     Setting,
+    SoldAs,
     StockMovement,
     Substance,
 )
@@ -266,9 +270,18 @@ class DebriefForm(forms.Form):
 
 
 class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    alert_languages = forms.MultipleChoiceField(
+        label=_("Outreach alert languages"),
+        choices=settings.LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Drug-checking alerts are written in each (English if none)."),
+    )
+
     class Meta:
         model = OverdoseSettings
         fields = (
+            "alert_languages",
             "follow_up_hours",
             "debrief_hours",
             "spike_method",
@@ -283,6 +296,39 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "low_stock_kits": forms.NumberInput(attrs=NUMBER),
             "expiry_warning_days": forms.NumberInput(attrs=NUMBER),
         }
+
+
+class DrugCheckForm(forms.Form):
+    program = ProgramField(label=_("Program"), queryset=Program.objects.none())
+    area = AreaField(label=_("Area"), queryset=Area.objects.none())
+    tested_on = forms.DateField(label=_("Tested on"), widget=DateInput())
+    method = forms.ChoiceField(label=_("Method"), choices=CheckMethod.choices)
+    sold_as = forms.ChoiceField(
+        label=_("Sold as"), choices=SoldAs.choices, initial=SoldAs.UNKNOWN
+    )
+    found = forms.MultipleChoiceField(
+        label=_("Found, and not expected"),
+        choices=Found.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    is_alert = forms.BooleanField(
+        label=_("Alert the community"),
+        required=False,
+        help_text=_(
+            "An outreach alert is written in the program's languages, to send or "
+            "pass on."
+        ),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(
+        self, *args: Any, programs: Any, areas: Any, today: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _one_or_choose(self.fields["program"], programs)  # type: ignore[arg-type]
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        self.fields["tested_on"].initial = today
 
 
 class AcknowledgeForm(forms.Form):

@@ -112,6 +112,10 @@ class OverdoseSettings(ExternalIdModel):
         default=60,
         validators=[MinValueValidator(7), MaxValueValidator(730)],
     )
+    # The languages its outreach alerts are written in (codes of settings.LANGUAGES).
+    alert_languages = models.JSONField(
+        _("outreach alert languages"), default=list, blank=True
+    )
     # When spike detection last ran for the program (detection.detect).
     spikes_checked_at = models.DateTimeField(
         _("spikes last checked"), null=True, blank=True, editable=False
@@ -594,3 +598,88 @@ class SpikeAlert(ExternalIdModel):
 
     def __str__(self) -> str:
         return f"spike {self.day} ({self.area or 'program-wide'})"
+
+
+class CheckMethod(models.TextChoices):
+    TEST_STRIP = "test_strip", _("Test strip")
+    FTIR = "ftir", _("FTIR spectrometer")
+    LAB = "lab", _("Laboratory (mass spectrometry)")
+
+
+class SoldAs(models.TextChoices):
+    HEROIN = "heroin", _("Heroin")
+    FENTANYL = "fentanyl", _("Fentanyl")
+    PILL = "pill", _("A pill (oxycodone, benzodiazepine, other)")
+    COCAINE = "cocaine", _("Cocaine or crack")
+    METH = "meth", _("Methamphetamine")
+    OTHER = "other", _("Something else")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class Found(models.TextChoices):
+    FENTANYL = "fentanyl", _("Fentanyl or analogues")
+    CARFENTANIL = "carfentanil", _("Carfentanil")
+    NITAZENES = "nitazenes", _("Nitazenes")
+    XYLAZINE = "xylazine", _("Xylazine")
+    MEDETOMIDINE = "medetomidine", _("Medetomidine")
+    BENZODIAZEPINES = "benzodiazepines", _("Benzodiazepines (incl. bromazolam)")
+    OTHER = "other", _("Something else unexpected")
+
+
+class DrugCheck(ExternalIdModel):
+    """A drug-checking result: a sample tested by strip, spectrometer or
+    laboratory, by area and day. Marked as an alert, it gets an outreach alert text
+    in the program's languages. Names nobody."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="drug_checks"
+    )
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="drug_checks")
+    tested_on = models.DateField(_("tested on"))
+    method = models.CharField(_("method"), max_length=16, choices=CheckMethod.choices)
+    sold_as = models.CharField(
+        _("sold as"), max_length=16, choices=SoldAs.choices, default=SoldAs.UNKNOWN
+    )
+    # What the test found that the buyer did not expect (empty: nothing of concern).
+    found = models.JSONField(_("found"), default=list, blank=True)
+    is_alert = models.BooleanField(
+        _("alert the community"),
+        default=False,
+        help_text=_("Write an outreach alert about this result."),
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("drug-checking result")
+        verbose_name_plural = _("drug-checking results")
+        ordering = ["-tested_on", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["program", "tested_on"], name="drug_check_program")
+        ]
+
+    def __str__(self) -> str:
+        return f"drug check {self.tested_on} ({self.area})"
+
+
+class OutreachAlert(ExternalIdModel):
+    """The warning a drug-checking result gives the community, written in each of
+    the program's languages, sent through the outreach sender (`senders`)."""
+
+    drug_check = models.OneToOneField(
+        DrugCheck, on_delete=models.PROTECT, related_name="outreach_alert"
+    )
+    texts = models.JSONField(_("texts"), default=dict)  # language code -> text
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reference = models.CharField(_("delivery reference"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outreach alert")
+        verbose_name_plural = _("outreach alerts")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"outreach alert ({self.drug_check})"

@@ -20,6 +20,7 @@ from alongside.core.permissions import has_perm
 from alongside.overdose.models import (
     Area,
     Debrief,
+    DrugCheck,
     FollowUp,
     NaloxoneDistribution,
     OverdoseEvent,
@@ -548,3 +549,32 @@ def spike_view(
         start=start,
         end=end,
     )
+
+
+@dataclass
+class CheckRow:
+    check: DrugCheck
+    found: list[str]
+    alert: Any  # its OutreachAlert, or None
+
+
+def drug_checks(program: Program, since: dt.date) -> list[CheckRow]:
+    """The program's drug-checking results since `since`, newest first (the last
+    100), with their outreach alerts. Two queries."""
+    from alongside.overdose.models import Found, OutreachAlert
+
+    checks = list(
+        DrugCheck.objects.filter(program=program, tested_on__gte=since)
+        .select_related("area", "recorded_by")
+        .order_by("-tested_on", "-created_at", "-id")[:100]
+    )
+    alerts = {
+        a.drug_check_id: a
+        for a in OutreachAlert.objects.filter(drug_check__in=checks).select_related(
+            "sent_by"
+        )
+    }
+    return [
+        CheckRow(check=c, found=labels(c.found, Found.choices), alert=alerts.get(c.pk))
+        for c in checks
+    ]

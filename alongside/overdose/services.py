@@ -29,21 +29,26 @@ from alongside.overdose.models import (
     AttemptMethod,
     Called,
     Channel,
+    CheckMethod,
     Debrief,
     DebriefOutcome,
     DebriefReason,
+    DrugCheck,
     FollowUp,
     FollowUpAttempt,
     FollowUpOutcome,
     Formulation,
+    Found,
     GivenBy,
     NaloxoneDistribution,
     Outcome,
+    OutreachAlert,
     OverdoseEvent,
     OverdoseSettings,
     Recipient,
     ReportedBy,
     Setting,
+    SoldAs,
     SpikeAlert,
     SpikeMethod,
     StockMovement,
@@ -53,6 +58,7 @@ from alongside.participants import consent, corrections
 from alongside.participants.models import Assignment, Participant
 
 SETTINGS_FIELDS = (
+    "alert_languages",
     "follow_up_hours",
     "debrief_hours",
     "spike_method",
@@ -140,6 +146,16 @@ def overdose_settings_update(
         raise ValueError(f"not a setting: {', '.join(sorted(unknown))}")
     current = settings_for(program)
     before = audit.snapshot(current, SETTINGS_FIELDS)
+    if "alert_languages" in changes:
+        from django.conf import settings as django_settings
+
+        known = {code for code, _name in django_settings.LANGUAGES}
+        chosen = list(dict.fromkeys(changes["alert_languages"] or []))
+        if set(chosen) - known:
+            raise field_error(
+                "alert_languages", _("Choose among the listed languages.")
+            )
+        changes["alert_languages"] = chosen
     if "spike_method" in changes:
         _choice("spike_method", changes["spike_method"], SpikeMethod)
     for name, value in changes.items():
@@ -906,5 +922,134 @@ def spike_alert_acknowledge(
         action=AuditEvent.Action.UPDATE,
         target=alert,
         changes={"acknowledged": True, "response": response},
+    )
+    return alert
+
+
+# -- Drug checking ----------------------------------------------------------------
+
+
+def alert_languages(program: Program) -> list[str]:
+    """The languages of a program's outreach alerts: its own choice, else the
+    site's default language."""
+    from django.conf import settings as django_settings
+
+    known = [code for code, _name in django_settings.LANGUAGES]
+    chosen = [c for c in (settings_for(program).alert_languages or []) if c in known]
+    return chosen or [django_settings.LANGUAGE_CODE]
+
+
+def alert_texts(check: DrugCheck) -> dict[str, str]:
+    """The outreach alert for a result, written in each of the program's languages
+    (the product's own wording, labelled so on the page)."""
+    from django.utils import formats, translation
+
+    texts = {}
+    for language in alert_languages(check.program):
+        with translation.override(language):
+            found = dict(Found.choices)
+            sold = dict(SoldAs.choices)
+            texts[language] = _(
+                "Drug checking alert, %(area)s, %(day)s: %(sold_as)s tested positive "
+                "for %(found)s. Carry naloxone, do not use alone, try a small amount "
+                "first, and call for help at the first sign of an overdose."
+            ) % {
+                "area": check.area.name,
+                "day": formats.date_format(check.tested_on, "DATE_FORMAT"),
+                "sold_as": str(sold.get(check.sold_as, check.sold_as)).lower(),
+                "found": ", ".join(str(found.get(f, f)) for f in check.found),
+            }
+    return texts
+
+
+@transaction.atomic
+def drug_check_record(
+    *,
+    actor: Membership,
+    program: Program,
+    area: Area,
+    tested_on: dt.date,
+    method: str,
+    found: Iterable[str] = (),
+    sold_as: str = SoldAs.UNKNOWN,
+    is_alert: bool = False,
+    note: str = "",
+) -> DrugCheck:
+    """A drug-checking result by area and day; marked as an alert, it gets its
+    outreach alert text in the program's languages, ready to send."""
+    _member_program(actor, program)
+    area = _area(actor, area)
+    if tested_on is None:
+        raise field_error("tested_on", _("Give the day of the test."))
+    require_not_future("tested_on", tested_on, actor.organisation)
+    require_recent("tested_on", tested_on, actor.organisation)
+    _choice("method", method, CheckMethod)
+    _choice("sold_as", sold_as, SoldAs)
+    found = _choices("found", found, Found)
+    if is_alert and not found:
+        raise field_error("found", _("An alert says what was found: tick it."))
+    note = (note or "").strip()
+    require_length("note", note, 500)
+    check = DrugCheck.objects.create(
+        program=program,
+        area=area,
+        tested_on=tested_on,
+        method=method,
+        sold_as=sold_as,
+        found=found,
+        is_alert=bool(is_alert),
+        recorded_by=actor.user,
+        note=note,
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.CREATE,
+        target=check,
+        changes=audit.snapshot(
+            check, ("area", "tested_on", "method", "sold_as", "found", "is_alert")
+        ),
+    )
+    if check.is_alert:
+        alert = OutreachAlert.objects.create(drug_check=check, texts=alert_texts(check))
+        audit.record_by(
+            actor,
+            action=AuditEvent.Action.CREATE,
+            target=alert,
+            changes={"languages": sorted(alert.texts)},
+        )
+    return check
+
+
+@transaction.atomic
+def outreach_alert_send(*, actor: Membership, alert: OutreachAlert) -> OutreachAlert:
+    """Send an outreach alert through the configured sender (`senders`), once."""
+    from alongside.overdose.senders import OutreachMessage, get_sender
+
+    alert = (
+        OutreachAlert.objects.select_for_update()
+        .select_related("drug_check__area", "drug_check__program")
+        .get(pk=alert.pk)
+    )
+    _member_program(actor, alert.drug_check.program)
+    if alert.sent_at is not None:
+        raise field_error("alert", _("This alert has already been sent."))
+    check = alert.drug_check
+    reference = get_sender().send(
+        OutreachMessage(
+            program=check.program.name,
+            area=str(check.area),
+            day=check.tested_on,
+            texts=dict(alert.texts),
+        )
+    )
+    alert.sent_at = clock.now()
+    alert.sent_by = actor.user
+    alert.reference = str(reference)[:200]
+    alert.save(update_fields=["sent_at", "sent_by", "reference", "updated_at"])
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.UPDATE,
+        target=alert,
+        changes={"sent": True, "reference": alert.reference},
     )
     return alert

@@ -25,6 +25,12 @@ urlpatterns = [
     path("overdose/debriefs/<uuid:did>/", views.debrief_detail, name="debrief"),
     path("overdose/settings/", views.settings_page, name="settings"),
     path("overdose/spikes/", views.spikes, name="spikes"),
+    path("overdose/drug-checks/", views.drug_checks, name="drug-checks"),
+    path(
+        "overdose/outreach-alerts/<uuid:oid>/send/",
+        views.outreach_alert_send,
+        name="outreach-send",
+    ),
     path("overdose/spikes/check/", views.spikes_check, name="spikes-check"),
     path(
         "overdose/spike-alerts/<uuid:sid>/acknowledge/",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -35,12 +36,19 @@ from alongside.overdose.forms import (
     CheckForm,
     CloseForm,
     DebriefForm,
+    DrugCheckForm,
     EventForm,
     NaloxoneForm,
     SettingsForm,
     StockForm,
 )
-from alongside.overdose.models import Area, GivenBy, SpikeAlert, Substance
+from alongside.overdose.models import (
+    Area,
+    GivenBy,
+    OutreachAlert,
+    SpikeAlert,
+    Substance,
+)
 from alongside.participants.policies import (
     parse_external_id,
     participant_get_for_user,
@@ -620,3 +628,121 @@ def spike_acknowledge(request: MemberRequest, sid: str) -> HttpResponse:
         status=400,
         errors={str(alert.external_id): form.errors.get("response")},
     )
+
+
+DRUG_CHECK_DAYS = 90
+
+
+@member_required("care.record")
+@require_http_methods(["GET", "POST"])
+def drug_checks(request: MemberRequest) -> HttpResponse:
+    """Drug-checking results by area and day over 90 days, recording one, and the
+    outreach alerts written for those marked as alerts."""
+    m = request.membership
+    programs, program = _program(request)
+    if program is None:
+        raise Http404
+    today = clock.today(m.organisation)
+    form = DrugCheckForm(
+        request.POST or None,
+        programs=_program_queryset(m),
+        areas=selectors.areas_of(m),
+        today=today,
+    )
+    if request.method == "POST":
+
+        def write(data: dict[str, Any]) -> None:
+            services.drug_check_record(
+                actor=m,
+                program=data["program"],
+                area=data["area"],
+                tested_on=data["tested_on"],
+                method=data["method"],
+                sold_as=data["sold_as"],
+                found=data["found"],
+                is_alert=data["is_alert"],
+                note=data["note"],
+            )
+
+        if _written(request, form, write):
+            messages.success(request, _("Drug-checking result recorded."))
+            chosen = form.cleaned_data["program"]
+            return redirect(
+                f"{reverse('overdose:drug-checks')}?program={chosen.external_id}"
+            )
+    return _drug_checks_page(
+        request,
+        programs,
+        program,
+        form,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _drug_checks_page(
+    request: MemberRequest,
+    programs: list[Any],
+    program: Any,
+    form: Any,
+    *,
+    status: int = 200,
+    send_error: tuple[Any, str] | None = None,
+) -> HttpResponse:
+    m = request.membership
+    today = clock.today(m.organisation)
+    return render(
+        request,
+        "overdose/drug_checks.html",
+        {
+            "nav": "overdose",
+            "programs": programs,
+            "program": program,
+            "form": form,
+            "checks": selectors.drug_checks(
+                program, today - dt.timedelta(days=DRUG_CHECK_DAYS)
+            ),
+            "days": DRUG_CHECK_DAYS,
+            "can_send": has_perm(m, "spike.acknowledge"),
+            "languages": dict(settings.LANGUAGES),
+            "send_error": send_error,
+        },
+        status=status,
+    )
+
+
+@member_required("spike.acknowledge")
+@require_POST
+def outreach_alert_send(request: MemberRequest, oid: str) -> HttpResponse:
+    m = request.membership
+    alert = (
+        OutreachAlert.objects.filter(
+            drug_check__program__in=selectors.member_programs(m),
+            external_id=parse_external_id(oid),
+        )
+        .select_related("drug_check__program")
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    here = (
+        f"{reverse('overdose:drug-checks')}?program="
+        f"{alert.drug_check.program.external_id}#check-{alert.drug_check.external_id}"
+    )
+    try:
+        services.outreach_alert_send(actor=m, alert=alert)
+    except ValidationError as exc:
+        form = DrugCheckForm(
+            programs=_program_queryset(m),
+            areas=selectors.areas_of(m),
+            today=clock.today(m.organisation),
+        )
+        return _drug_checks_page(
+            request,
+            selectors.member_programs(m),
+            alert.drug_check.program,
+            form,
+            status=400,
+            send_error=(alert.pk, "; ".join(exc.messages)),
+        )
+    messages.success(request, _("Outreach alert sent."))
+    return redirect(here)

@@ -364,6 +364,12 @@ def test_the_demo_shows_overdose_response_in_every_state() -> None:
     lines = selectors.stock(programs, NOW.date())
     assert any(line.low for line in lines) and any(line.expiring for line in lines)
     assert all(line.on_hand >= 0 for line in lines)
+    # Drug checking: an alert sent during the Harbor spike, yesterday's not yet.
+    from alongside.overdose.models import OutreachAlert
+
+    alerts = {a.drug_check.area.code: a for a in OutreachAlert.objects.all()}
+    assert alerts["H3"].sent_at is not None and alerts["M5"].sent_at is None
+    assert sorted(alerts["M5"].texts) == ["en", "es"]
 
 
 @pytest.mark.django_db

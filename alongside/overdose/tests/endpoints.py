@@ -27,7 +27,9 @@ from alongside.core.tests.matrix import (
 from alongside.overdose.models import (
     Area,
     Debrief,
+    DrugCheck,
     FollowUp,
+    OutreachAlert,
     OverdoseEvent,
     SpikeAlert,
 )
@@ -42,6 +44,7 @@ def state(world: Any) -> dict[str, Any]:
         "follow_up_open": follow_up.closed_at is None,
         "debrief_owed": debrief is not None and debrief.recorded_at is None,
         "queued": DBTaskResult.objects.count(),
+        "outreach_sent": list(OutreachAlert.objects.values_list("sent_at", flat=True)),
         "alert_active": list(
             SpikeAlert.objects.values_list("acknowledged_at", flat=True)
         ),
@@ -125,6 +128,26 @@ def _alert(w: Any) -> None:
 def _alert_id(w: Any) -> str:
     _alert(w)
     return str(SpikeAlert.objects.get().external_id)
+
+
+def _outreach(w: Any) -> None:
+    if not OutreachAlert.objects.exists():
+        check = DrugCheck.objects.create(
+            program=w.program,
+            area=Area.objects.get(organisation=w.org),
+            tested_on=w.today(),
+            method="test_strip",
+            sold_as="heroin",
+            found=["xylazine"],
+            is_alert=True,
+            recorded_by=w.user("alice"),
+        )
+        OutreachAlert.objects.create(drug_check=check, texts={"en": "Xylazine found"})
+
+
+def _outreach_id(w: Any) -> str:
+    _outreach(w)
+    return str(OutreachAlert.objects.get().external_id)
 
 
 def _debrief(w: Any) -> Debrief:
@@ -327,6 +350,47 @@ ENDPOINTS: dict[str, Endpoint] = {
         prepare=_alert,
         check=lambda w, before, after: after["alert_active"][0] is not None,
         invalid=lambda w: {"response": "x" * 501},
+        invalid_persona="maria",
+        shows_participants=False,
+    ),
+    "drug-checks": Endpoint(
+        lambda w: reverse("overdose:drug-checks"),
+        row(alice=OK, bob=OK, sam=OK, maria=OK, oscar=OK),
+        prepare=_outreach,
+        shows_participants=False,
+    ),
+    "drug-check-record": Endpoint(
+        lambda w: reverse("overdose:drug-checks"),
+        row(alice=DONE, bob=DONE, sam=DONE, maria=DONE, oscar=400),
+        "POST",
+        lambda w, name: {
+            "program": str(w.program.external_id),
+            "area": _area(w),
+            "tested_on": today(w),
+            "method": "test_strip",
+            "sold_as": "heroin",
+            "found": ["fentanyl", "xylazine"],
+            "is_alert": "on",
+        },
+        check=lambda w, before, after: (
+            after["counts"]["DrugCheck"] == before["counts"]["DrugCheck"] + 1
+            and after["counts"]["OutreachAlert"]
+            == before["counts"]["OutreachAlert"] + 1
+        ),
+        invalid=lambda w: {"found": []},  # an alert says what was found
+        shows_participants=False,
+    ),
+    "outreach-send": Endpoint(
+        lambda w: reverse("overdose:outreach-send", args=[_outreach_id(w)]),
+        row(maria=DONE),
+        "POST",
+        lambda w, name: {"send": "on"},
+        prepare=_outreach,
+        check=lambda w, before, after: after["outreach_sent"][0] is not None,
+        # Sent already: refused, shown on the page.
+        invalid=lambda w: (
+            OutreachAlert.objects.update(sent_at=w.now(), reference="logged") and {}
+        ),
         invalid_persona="maria",
         shows_participants=False,
     ),

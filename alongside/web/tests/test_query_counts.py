@@ -144,7 +144,14 @@ def add_overdoses(world: World, n: int) -> None:
     follow-up and alice's debrief), `n` anonymous ones, `n` naloxone kits given and
     received, and `n` attempts on the world's follow-up."""
     from alongside.core.models import Site
-    from alongside.overdose.models import Area, FollowUp, FollowUpAttempt, SpikeAlert
+    from alongside.overdose.models import (
+        Area,
+        DrugCheck,
+        FollowUp,
+        FollowUpAttempt,
+        OutreachAlert,
+        SpikeAlert,
+    )
     from alongside.overdose.tests.factories import (
         NaloxoneDistributionFactory,
         OverdoseEventFactory,
@@ -167,6 +174,16 @@ def add_overdoses(world: World, n: int) -> None:
             program=world.program, site=site, recorded_by=alice, participant=p
         )
         FollowUpAttempt.objects.create(follow_up=follow_up, method="phone", by=alice)
+        check = DrugCheck.objects.create(
+            program=world.program,
+            area=area,
+            tested_on=world.today(),
+            method="test_strip",
+            found=["xylazine"],
+            is_alert=True,
+            recorded_by=alice,
+        )
+        OutreachAlert.objects.create(drug_check=check, texts={"en": "x", "es": "y"})
         SpikeAlert.objects.create(
             program=world.program,
             area=area,
@@ -199,6 +216,7 @@ PAGES = [
     ),
     ("overdose-home", "alice", lambda w: reverse("overdose:home"), add_overdoses),
     ("spikes", "maria", lambda w: reverse("overdose:spikes"), add_overdoses),
+    ("drug-checks", "maria", lambda w: reverse("overdose:drug-checks"), add_overdoses),
     (
         "follow-up",
         "alice",
