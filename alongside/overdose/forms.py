@@ -4,6 +4,7 @@ errors come back next to the field they name."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -329,6 +330,44 @@ class DrugCheckForm(forms.Form):
         _one_or_choose(self.fields["program"], programs)  # type: ignore[arg-type]
         self.fields["area"].queryset = areas  # type: ignore[attr-defined]
         self.fields["tested_on"].initial = today
+
+
+class ReportForm(forms.Form):
+    """Which program and months the figures are for (GET)."""
+
+    program = forms.ChoiceField(label=_("Program"))
+    since = forms.DateField(label=_("From"), widget=DateInput())
+    until = forms.DateField(label=_("To"), widget=DateInput())
+
+    def __init__(self, *args: Any, programs: Any, today: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.programs = {str(p.external_id): p for p in programs}
+        field = self.fields["program"]
+        field.choices = [(k, p.name) for k, p in self.programs.items()]  # type: ignore[attr-defined]
+        first = (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1)
+        self.fields["since"].initial = first
+        self.fields["until"].initial = today
+        if programs:
+            field.initial = str(programs[0].external_id)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until:
+            if since > until:
+                self.add_error("until", _("Give an end on or after the start."))
+            elif (until - since).days > 3 * 366:
+                self.add_error("since", _("Choose three years at most."))
+        return data
+
+    def chosen(self) -> tuple[Any, dt.date, dt.date]:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        key = data.get("program") or self.fields["program"].initial
+        return (
+            self.programs.get(key) if key else None,
+            data.get("since") or self.fields["since"].initial,
+            data.get("until") or self.fields["until"].initial,
+        )
 
 
 class AcknowledgeForm(forms.Form):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("overdose/settings/", views.settings_page, name="settings"),
     path("overdose/spikes/", views.spikes, name="spikes"),
     path("overdose/drug-checks/", views.drug_checks, name="drug-checks"),
+    path("overdose/reports/", views.reports_page, name="reports"),
     path(
         "overdose/outreach-alerts/<uuid:oid>/send/",
         views.outreach_alert_send,

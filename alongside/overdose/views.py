@@ -39,6 +39,7 @@ from alongside.overdose.forms import (
     DrugCheckForm,
     EventForm,
     NaloxoneForm,
+    ReportForm,
     SettingsForm,
     StockForm,
 )
@@ -110,6 +111,7 @@ def home(request: MemberRequest) -> HttpResponse:
             "days": RECENT_DAYS,
             "can_stock": has_perm(m, "naloxone.stock"),
             "can_configure": has_perm(m, "overdose.configure"),
+            "can_report": has_perm(m, "program.overview"),
         }
     return render(request, "overdose/home.html", ctx)
 
@@ -555,6 +557,7 @@ def _spikes_page(
             "rules": services.settings_for(program),
             "active": selectors.active_alerts([program]),
             "can_acknowledge": has_perm(m, "spike.acknowledge"),
+            "can_work": has_perm(m, "care.record"),
             "days": SPIKE_DAYS,
             "errors": errors or {},
         },
@@ -746,3 +749,42 @@ def outreach_alert_send(request: MemberRequest, oid: str) -> HttpResponse:
         )
     messages.success(request, _("Outreach alert sent."))
     return redirect(here)
+
+
+@member_required("program.overview")
+@require_http_methods(["GET"])
+def reports_page(request: MemberRequest) -> HttpResponse:
+    """The program's overdose figures by month and by area, small cells suppressed
+    for viewers without identifying access; `?format=csv` downloads them."""
+    from alongside.overdose import reports
+    from alongside.participants.policies import can_view_identifying
+
+    m = request.membership
+    programs = selectors.member_programs(m)
+    today = clock.today(m.organisation)
+    asked = any(k in request.GET for k in ("program", "since", "until"))
+    form = ReportForm(request.GET if asked else None, programs=programs, today=today)
+    program, since, until = form.chosen()
+    if program is None:
+        raise Http404
+    report = reports.report(program, since, until, suppress=not can_view_identifying(m))
+    if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
+        response = HttpResponse(
+            reports.as_csv(report), content_type="text/csv; charset=utf-8"
+        )
+        name = f"overdose-{since.isoformat()}-{until.isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(
+        request,
+        "overdose/reports.html",
+        {
+            "nav": "overview",
+            "form": form,
+            "report": report,
+            "method": reports.METHOD,
+            "small": reports.SMALL_CELL_MAX + 1,
+            "query": request.GET.urlencode(),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

@@ -394,4 +394,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         invalid_persona="maria",
         shows_participants=False,
     ),
+    "overdose-reports": Endpoint(
+        lambda w: reverse("overdose:reports"),
+        row(maria=OK, eve=OK, ada=OK),
+        shows_participants=False,
+    ),
+    "overdose-reports-csv": Endpoint(
+        lambda w: reverse("overdose:reports") + "?format=csv",
+        row(maria=OK, eve=OK, ada=OK),
+        shows_participants=False,
+    ),
 }

@@ -1,0 +1,266 @@
+"""A program's overdose figures by month: naloxone kits given out, reversals
+reported, overdoses by outcome and by area, the share of follow-ups that reached the
+person within 72 hours of the overdose, and the share of debriefs held within 72 hours.
+
+Counts of events, not of people, but an area's month can still point at someone: for
+viewers without identifying access (evaluators, administrators) every count from 1 to
+10 is shown as "<11", and a share whose numerator or denominator is such a count is not
+shown (`SMALL_CELL_MAX`, the program overview's rule). Months are the organisation's
+calendar months. A few queries for the whole period, whatever its length.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, F, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from alongside.core import clock
+from alongside.core.models import Program
+from alongside.overdose.models import (
+    Area,
+    Debrief,
+    DebriefOutcome,
+    FollowUp,
+    FollowUpAttempt,
+    NaloxoneDistribution,
+    Outcome,
+    OverdoseEvent,
+)
+
+SMALL_CELL_MAX = 10
+WITHIN = dt.timedelta(hours=72)
+METHOD = _(
+    "Reached within 72 hours: a logged attempt that reached the person no later "
+    "than 72 hours after the overdose, out of the follow-ups of that month's "
+    "overdoses. Debriefs held within 72 hours: held on or before the day 72 hours "
+    "after the incident, out of the debriefs owed that month (cancelled ones left "
+    "out). Reversals: overdoses with naloxone given and an outcome other than died."
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: int
+    suppressed: bool = False
+
+    def __str__(self) -> str:
+        return f"<{SMALL_CELL_MAX + 1}" if self.suppressed else str(self.value)
+
+
+@dataclass(frozen=True)
+class Share:
+    numerator: Cell
+    denominator: Cell
+
+    @property
+    def shown(self) -> bool:
+        return (
+            self.denominator.value > 0
+            and not self.numerator.suppressed
+            and not self.denominator.suppressed
+        )
+
+    def __str__(self) -> str:
+        if not self.shown:
+            return "—"
+        return f"{100 * self.numerator.value / self.denominator.value:.0f}%"
+
+
+@dataclass
+class Month:
+    start: dt.date
+    kits: Cell
+    distributions: Cell
+    reversals: Cell
+    overdoses: Cell
+    by_outcome: dict[str, Cell]
+    follow_ups_reached: Share
+    debriefs_held: Share
+
+
+@dataclass
+class Report:
+    program: Program
+    since: dt.date
+    until: dt.date
+    months: list[Month]
+    areas: list[str]
+    by_area: dict[str, list[Cell]]  # area name -> a cell per month
+    suppress: bool
+    outcomes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _months(since: dt.date, until: dt.date) -> list[dt.date]:
+    out, day = [], since.replace(day=1)
+    while day <= until:
+        out.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def report(
+    program: Program, since: dt.date, until: dt.date, *, suppress: bool
+) -> Report:
+    org = program.organisation
+    zone = clock.zone(org)
+    months = _months(since, until)
+    index = {m: i for i, m in enumerate(months)}
+    n = len(months)
+
+    def month_of(day: dt.date) -> int | None:
+        return index.get(day.replace(day=1))
+
+    start = clock.start_of_day(since, org)
+    end = clock.start_of_day(until + dt.timedelta(days=1), org)
+
+    kits, given = [0] * n, [0] * n
+    for on, k in NaloxoneDistribution.objects.filter(
+        program=program, given_on__gte=since, given_on__lte=until
+    ).values_list("given_on", "kits"):
+        i = month_of(on)
+        if i is not None:
+            kits[i] += k
+            given[i] += 1
+
+    outcome_keys = [o for o, _label in Outcome.choices]
+    overdoses, reversals = [0] * n, [0] * n
+    by_outcome: dict[str, list[int]] = {o: [0] * n for o in outcome_keys}
+    by_area: dict[int, list[int]] = defaultdict(lambda: [0] * n)
+    for when, outcome, doses, area_id in OverdoseEvent.objects.filter(
+        program=program, occurred_at__gte=start, occurred_at__lt=end
+    ).values_list("occurred_at", "outcome", "naloxone_doses", "area_id"):
+        i = month_of(when.astimezone(zone).date())
+        if i is None:
+            continue
+        overdoses[i] += 1
+        by_outcome[outcome][i] += 1
+        by_area[area_id][i] += 1
+        if doses and outcome != Outcome.DIED:
+            reversals[i] += 1
+
+    reached_in_time = FollowUpAttempt.objects.filter(
+        follow_up=OuterRef("pk"),
+        reached=True,
+        attempted_at__lte=OuterRef("event__occurred_at") + WITHIN,
+    )
+    fu_total, fu_reached = [0] * n, [0] * n
+    for when, reached in (
+        FollowUp.objects.filter(
+            program=program,
+            event__occurred_at__gte=start,
+            event__occurred_at__lt=end,
+            event__voided_at__isnull=True,
+        )
+        .exclude(outcome="cancelled")
+        .annotate(in_time=Exists(reached_in_time))
+        .values_list("event__occurred_at", "in_time")
+    ):
+        i = month_of(when.astimezone(zone).date())
+        if i is not None:
+            fu_total[i] += 1
+            fu_reached[i] += bool(reached)
+
+    db_total, db_held = [0] * n, [0] * n
+    for incident, outcome, held_on in (
+        Debrief.objects.filter(
+            program=program,
+            event__occurred_at__gte=start,
+            event__occurred_at__lt=end,
+        )
+        .exclude(outcome=DebriefOutcome.CANCELLED)
+        .annotate(incident=F("event__occurred_at"))
+        .values_list("incident", "outcome", "held_on")
+    ):
+        i = month_of(incident.astimezone(zone).date())
+        if i is None:
+            continue
+        db_total[i] += 1
+        limit = (incident + WITHIN).astimezone(zone).date()
+        if outcome == DebriefOutcome.HELD and held_on is not None and held_on <= limit:
+            db_held[i] += 1
+
+    def cell(v: int) -> Cell:
+        return Cell(v, suppress and 1 <= v <= SMALL_CELL_MAX)
+
+    names = {
+        a.pk: str(a) for a in Area.objects.filter(pk__in=list(by_area)).order_by("name")
+    }
+    rows = [
+        Month(
+            start=m,
+            kits=cell(kits[i]),
+            distributions=cell(given[i]),
+            reversals=cell(reversals[i]),
+            overdoses=cell(overdoses[i]),
+            by_outcome={o: cell(by_outcome[o][i]) for o in outcome_keys},
+            follow_ups_reached=Share(cell(fu_reached[i]), cell(fu_total[i])),
+            debriefs_held=Share(cell(db_held[i]), cell(db_total[i])),
+        )
+        for i, m in enumerate(months)
+    ]
+    areas = sorted(names.values())
+    return Report(
+        program=program,
+        since=since,
+        until=until,
+        months=rows,
+        areas=areas,
+        by_area={
+            names[pk]: [cell(v) for v in by_area[pk]]
+            for pk in sorted(names, key=lambda k: names[k])
+        },
+        suppress=suppress,
+        outcomes=[(o, str(label)) for o, label in Outcome.choices],
+    )
+
+
+def as_csv(r: Report) -> str:
+    """The report as CSV: one row per month, then one per area and month. Values as
+    shown (a suppressed count is "<11")."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "month",
+            "kits_given",
+            "distributions",
+            "reversals",
+            "overdoses",
+            *(f"overdoses_{o}" for o, _label in r.outcomes),
+            "follow_ups",
+            "follow_ups_reached_within_72h",
+            "debriefs_owed",
+            "debriefs_held_within_72h",
+        ]
+    )
+    for m in r.months:
+        w.writerow(
+            [
+                m.start.strftime("%Y-%m"),
+                m.kits,
+                m.distributions,
+                m.reversals,
+                m.overdoses,
+                *(m.by_outcome[o] for o, _label in r.outcomes),
+                m.follow_ups_reached.denominator,
+                m.follow_ups_reached.numerator,
+                m.debriefs_held.denominator,
+                m.debriefs_held.numerator,
+            ]
+        )
+    w.writerow([])
+    w.writerow(["area", *(m.start.strftime("%Y-%m") for m in r.months)])
+    for area in r.areas:
+        w.writerow([_safe(area), *r.by_area[area]])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    # A cell a spreadsheet would run as a formula starts with one of these.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
