@@ -145,8 +145,12 @@ def build(rng: random.Random, org: Organisation, today: date, scale: str) -> int
     )
     for program in programs.values():
         detection.detect(program, through=today, days=60)
-    newest = SpikeAlert.objects.filter(program__organisation=org).order_by("-day")
-    keep = {a.pk for a in newest[:2] if (today - a.day).days <= 2}
+    # Each program's alerts of yesterday stay active; every older one was seen.
+    keep = set(
+        SpikeAlert.objects.filter(
+            program__organisation=org, day__gte=today - timedelta(days=1)
+        ).values_list("pk", flat=True)
+    )
     SpikeAlert.objects.filter(program__organisation=org).exclude(pk__in=keep).update(
         acknowledged_at=now,
         acknowledged_by=manager,

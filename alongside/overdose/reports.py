@@ -16,8 +16,10 @@ import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from alongside.core import clock
@@ -104,6 +106,14 @@ def _months(since: dt.date, until: dt.date) -> list[dt.date]:
     return out
 
 
+def _day(month: dt.date | dt.datetime, zone: Any) -> dt.date:
+    """TruncMonth's value as a local date (a datetime on PostgreSQL, a date when the
+    field is one)."""
+    if isinstance(month, dt.datetime):
+        return month.astimezone(zone).date() if month.tzinfo else month.date()
+    return month
+
+
 def report(
     program: Program, since: dt.date, until: dt.date, *, suppress: bool
 ) -> Report:
@@ -119,30 +129,45 @@ def report(
     start = clock.start_of_day(since, org)
     end = clock.start_of_day(until + dt.timedelta(days=1), org)
 
+    # Grouped by month in the database: a few hundred rows whatever the period.
     kits, given = [0] * n, [0] * n
-    for on, k in NaloxoneDistribution.objects.filter(
-        program=program, given_on__gte=since, given_on__lte=until
-    ).values_list("given_on", "kits"):
-        i = month_of(on)
+    for month, k, count in (
+        NaloxoneDistribution.objects.filter(
+            program=program, given_on__gte=since, given_on__lte=until
+        )
+        .annotate(month=TruncMonth("given_on"))
+        .values("month")
+        .annotate(k=Sum("kits"), count=Count("id"))
+        .order_by()
+        .values_list("month", "k", "count")
+    ):
+        i = month_of(month)
         if i is not None:
             kits[i] += k
-            given[i] += 1
+            given[i] += count
 
     outcome_keys = [o for o, _label in Outcome.choices]
     overdoses, reversals = [0] * n, [0] * n
     by_outcome: dict[str, list[int]] = {o: [0] * n for o in outcome_keys}
     by_area: dict[int, list[int]] = defaultdict(lambda: [0] * n)
-    for when, outcome, doses, area_id in OverdoseEvent.objects.filter(
-        program=program, occurred_at__gte=start, occurred_at__lt=end
-    ).values_list("occurred_at", "outcome", "naloxone_doses", "area_id"):
-        i = month_of(when.astimezone(zone).date())
+    for month, outcome, area_id, count, given_naloxone in (
+        OverdoseEvent.objects.filter(
+            program=program, occurred_at__gte=start, occurred_at__lt=end
+        )
+        .annotate(month=TruncMonth("occurred_at", tzinfo=zone))
+        .values("month", "outcome", "area_id")
+        .annotate(count=Count("id"), given=Count("id", filter=Q(naloxone_doses__gt=0)))
+        .order_by()
+        .values_list("month", "outcome", "area_id", "count", "given")
+    ):
+        i = month_of(_day(month, zone))
         if i is None:
             continue
-        overdoses[i] += 1
-        by_outcome[outcome][i] += 1
-        by_area[area_id][i] += 1
-        if doses and outcome != Outcome.DIED:
-            reversals[i] += 1
+        overdoses[i] += count
+        by_outcome[outcome][i] += count
+        by_area[area_id][i] += count
+        if outcome != Outcome.DIED:
+            reversals[i] += given_naloxone
 
     reached_in_time = FollowUpAttempt.objects.filter(
         follow_up=OuterRef("pk"),
@@ -150,7 +175,7 @@ def report(
         attempted_at__lte=OuterRef("event__occurred_at") + WITHIN,
     )
     fu_total, fu_reached = [0] * n, [0] * n
-    for when, reached in (
+    for month, total, reached in (
         FollowUp.objects.filter(
             program=program,
             event__occurred_at__gte=start,
@@ -158,13 +183,19 @@ def report(
             event__voided_at__isnull=True,
         )
         .exclude(outcome="cancelled")
-        .annotate(in_time=Exists(reached_in_time))
-        .values_list("event__occurred_at", "in_time")
+        .annotate(
+            month=TruncMonth("event__occurred_at", tzinfo=zone),
+            in_time=Exists(reached_in_time),
+        )
+        .values("month")
+        .annotate(total=Count("id"), reached=Count("id", filter=Q(in_time=True)))
+        .order_by()
+        .values_list("month", "total", "reached")
     ):
-        i = month_of(when.astimezone(zone).date())
+        i = month_of(_day(month, zone))
         if i is not None:
-            fu_total[i] += 1
-            fu_reached[i] += bool(reached)
+            fu_total[i] += total
+            fu_reached[i] += reached
 
     db_total, db_held = [0] * n, [0] * n
     for incident, outcome, held_on in (
