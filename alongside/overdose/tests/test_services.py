@@ -464,3 +464,26 @@ def test_debriefs_are_shown_to_the_peer_and_their_supervisor(world):
         actor=world.members["sam"], debrief=debrief, outcome="declined"
     )
     assert owed("alice", "own") == 0 and owed("sam", "team") == 0
+
+
+def test_the_follow_up_and_debrief_turn_overdue_after_72_hours(world, frozen_clock):
+    from django.urls import reverse
+
+    from alongside.overdose import selectors
+
+    event = _event(world, participant=world.participant, peer_responded=True)
+    # 71 hours on: due, not overdue.
+    frozen_clock.shift(dt.timedelta(hours=69))
+    card = selectors.follow_ups_for(world.members["alice"], "own", True)
+    mine = next(f for f in card.rows if f.event_id == event.pk)
+    assert not mine.overdue and card.overdue == 1  # the world's own, 20 h older
+    # 73 hours on: overdue on alice's Today and on sam's, and the debrief too.
+    frozen_clock.shift(dt.timedelta(hours=2, minutes=1))
+    card = selectors.follow_ups_for(world.members["alice"], "own", True)
+    assert next(f for f in card.rows if f.event_id == event.pk).overdue
+    team = selectors.follow_ups_for(world.members["sam"], "team", True)
+    assert team.overdue == 2
+    debriefs = selectors.debriefs_for(world.members["sam"], "team")
+    assert all(d.overdue for d in debriefs.rows) and debriefs.total == 2
+    page = world.client_for("alice").get(reverse("care:today"))
+    assert page.content.decode().count("overdue since") >= 3
