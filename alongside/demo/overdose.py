@@ -526,11 +526,14 @@ def _drug_checks(
     checks: list[DrugCheck] = []
     for ago in range(90, 0, -1):
         if rng.random() < 0.35:
+            sold = rng.choice(("heroin", "fentanyl", "pill", "cocaine"))
+            # What was found that the buyer did not expect (fentanyl sold as
+            # fentanyl is no surprise).
             found = sorted(
                 {
                     f
                     for f, w in (("fentanyl", 0.7), ("xylazine", 0.2))
-                    if rng.random() < w
+                    if rng.random() < w and f != sold
                 }
             )
             checks.append(
@@ -539,7 +542,7 @@ def _drug_checks(
                     area=rng.choice(areas),
                     tested_on=today - timedelta(days=ago),
                     method=rng.choice(("test_strip", "test_strip", "ftir")),
-                    sold_as=rng.choice(("heroin", "fentanyl", "pill", "cocaine")),
+                    sold_as=sold,
                     found=found,
                     recorded_by=rng.choice(peers),
                 )

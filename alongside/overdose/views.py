@@ -651,6 +651,7 @@ def drug_checks(request: MemberRequest) -> HttpResponse:
         programs=_program_queryset(m),
         areas=selectors.areas_of(m),
         today=today,
+        initial={"program": program.external_id},
     )
     if request.method == "POST":
 

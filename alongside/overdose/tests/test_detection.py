@@ -124,7 +124,9 @@ def test_a_manager_acknowledges_an_alert(world):
     assert alert.pk not in {a.pk for a in selectors.active_alerts([world.program])}
 
 
-def test_the_queue_and_the_cron_command(world):
+def test_the_queue_and_the_cron_command(transactional_db, world):
+    # Transactional: the worker closes its database connection when it is done, as a
+    # separate process would, which a test wrapped in one transaction cannot survive.
     from django_tasks_db.models import DBTaskResult
 
     area = Area.objects.get(organisation=world.org)
