@@ -6,6 +6,8 @@ class OverdoseConfig(AppConfig):
     label = "overdose"
 
     def ready(self) -> None:
-        from alongside.overdose import record_parts
+        from alongside.overdose import record_parts, services
+        from alongside.participants.deaths import register_death_hook
 
         record_parts.register()
+        register_death_hook("overdose.debrief", services.debrief_for_death)

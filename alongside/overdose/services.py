@@ -1053,3 +1053,33 @@ def outreach_alert_send(*, actor: Membership, alert: OutreachAlert) -> OutreachA
         changes={"sent": True, "reference": alert.reference},
     )
     return alert
+
+
+def debrief_for_death(
+    *, actor: Membership, participant: Participant, program: Program, day: dt.date
+) -> Debrief | None:
+    """A participant's death recorded by their discharge (`participants.deaths`):
+    their peer is owed a debrief, from now, unless an overdose recorded as fatal
+    already owed one. Registered from `OverdoseConfig.ready()`."""
+    if OverdoseEvent.objects.filter(
+        participant=participant, outcome=Outcome.DIED
+    ).exists():
+        return None
+    peer = _current_peer(participant)
+    if peer is None:
+        return None
+    hours = dt.timedelta(hours=settings_for(program).debrief_hours)
+    debrief = Debrief.objects.create(
+        peer=peer,
+        supervisor=_supervisor_of(actor.organisation_id, peer),
+        program=program,
+        reason=DebriefReason.DEATH,
+        due_at=clock.now() + hours,
+    )
+    audit.record_by(
+        actor,
+        action=AuditEvent.Action.CREATE,
+        target=debrief,
+        changes=audit.snapshot(debrief, ("peer", "supervisor", "reason", "due_at")),
+    )
+    return debrief

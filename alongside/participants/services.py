@@ -24,7 +24,7 @@ from alongside.core.services import (
     require_plausible_birth_date,
     require_recent,
 )
-from alongside.participants import corrections, due
+from alongside.participants import corrections, deaths, due
 from alongside.participants.counters import ENROLMENTS
 from alongside.participants.models import (
     IDENTIFYING_FIELDS,
@@ -407,6 +407,20 @@ def enrolment_discharge(
         choose_reason=_("Choose a discharge reason."),
     )
     due.refresh([enrolment.participant_id])
+    if reason == Enrolment.DischargeReason.DIED and not (
+        Enrolment.objects.filter(
+            participant_id=ended.participant_id,
+            discharge_reason=Enrolment.DischargeReason.DIED,
+        )
+        .exclude(pk=ended.pk)
+        .exists()
+    ):
+        deaths.recorded(
+            actor=actor,
+            participant=ended.participant,
+            program=ended.program,
+            day=ended_on,
+        )
     return ended
 
 

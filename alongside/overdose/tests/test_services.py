@@ -487,3 +487,41 @@ def test_the_follow_up_and_debrief_turn_overdue_after_72_hours(world, frozen_clo
     assert all(d.overdue for d in debriefs.rows) and debriefs.total == 2
     page = world.client_for("alice").get(reverse("care:today"))
     assert page.content.decode().count("overdue since") >= 3
+
+
+def test_a_death_recorded_at_discharge_owes_the_peer_a_debrief(world):
+    from alongside.participants import services as participant_services
+    from alongside.participants.deaths import death_hooks
+    from alongside.participants.models import Enrolment
+
+    assert death_hooks() == ["overdose.debrief"]
+    enrolment = Enrolment.objects.get(participant=world.participant)
+    before = Debrief.objects.count()
+    participant_services.enrolment_discharge(
+        actor=world.members["sam"],
+        enrolment=enrolment,
+        ended_on=world.today(),
+        reason="died",
+    )
+    debrief = Debrief.objects.latest("id")
+    assert Debrief.objects.count() == before + 1
+    assert debrief.peer == world.members["alice"].user and debrief.event is None
+    assert debrief.reason == "death" and debrief.supervisor == world.members["sam"].user
+    assert debrief.due_at == world.now() + dt.timedelta(hours=72)
+
+
+def test_no_second_debrief_when_an_overdose_already_recorded_the_death(world):
+    from alongside.participants import services as participant_services
+    from alongside.participants.models import Enrolment
+
+    _event(
+        world, participant=world.participant, outcome="died", actor=world.members["bob"]
+    )
+    before = Debrief.objects.count()
+    participant_services.enrolment_discharge(
+        actor=world.members["sam"],
+        enrolment=Enrolment.objects.get(participant=world.participant),
+        ended_on=world.today(),
+        reason="died",
+    )
+    assert Debrief.objects.count() == before
