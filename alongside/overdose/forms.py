@@ -35,6 +35,7 @@ from alongside.overdose.models import (
     StockMovement,
     Substance,
 )
+from alongside.overdose.services import EVENT_FIELDS
 from alongside.participants.forms import CorrectionReason, initial_from
 
 NOTE_WIDGET = forms.Textarea(attrs={"rows": 3})
@@ -405,18 +406,8 @@ class AreaForm(forms.Form):
 
 # -- Corrections -------------------------------------------------------------------
 
-EVENT_AMEND_FIELDS = (
-    "occurred_at",
-    "area",
-    "setting",
-    "substances",
-    "naloxone_doses",
-    "naloxone_by",
-    "kits_used",
-    "emergency_called",
-    "outcome",
-    "note",
-)
+# What an amendment may change: the service's list (who it was is not amended).
+EVENT_AMEND_FIELDS = EVENT_FIELDS
 
 
 class EventAmendForm(CorrectionReason, forms.Form):
@@ -429,6 +420,7 @@ class EventAmendForm(CorrectionReason, forms.Form):
     kits_used = EventForm.base_fields["kits_used"]
     emergency_called = EventForm.base_fields["emergency_called"]
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    witnessed = EventForm.base_fields["witnessed"]
     note = EventForm.base_fields["note"]
 
     field_order = [*EVENT_AMEND_FIELDS, "reason"]
