@@ -50,6 +50,13 @@ def local_now(organisation: HasTimeZone) -> dt.datetime:
     return now().astimezone(zone(organisation))
 
 
+def hours_after(when: dt.datetime, hours: float) -> dt.datetime:
+    """The instant `hours` hours after `when`, in elapsed time (UTC arithmetic): an
+    aware datetime in a local zone adds wall-clock time, which is an hour off across
+    a daylight-saving change (a 72-hour deadline would be 71 or 73 hours)."""
+    return when.astimezone(dt.UTC) + dt.timedelta(hours=hours)
+
+
 def today(organisation: HasTimeZone) -> dt.date:
     """The organisation's current calendar date."""
     return local_now(organisation).date()

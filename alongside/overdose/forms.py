@@ -238,7 +238,11 @@ class CloseForm(forms.Form):
         label=_("Outcome"),
         choices=[
             ("", "—"),
-            *(c for c in FollowUpOutcome.choices if c[0] != FollowUpOutcome.CANCELLED),
+            *(
+                c
+                for c in FollowUpOutcome.choices
+                if c[0] not in (FollowUpOutcome.CANCELLED, FollowUpOutcome.DIED)
+            ),
         ],
     )
 

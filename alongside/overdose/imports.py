@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 
 from alongside.core import audit, bulk, clock
 from alongside.core.models import AuditEvent, Membership, Program
+from alongside.core.permissions import has_perm
 from alongside.overdose.models import (
     Called,
     FollowUp,
@@ -47,6 +48,7 @@ from alongside.overdose.models import (
 from alongside.overdose.selectors import areas_of
 from alongside.overdose.services import MAX_DOSES, settings_for
 from alongside.participants import consent
+from alongside.participants.models import Enrolment
 from alongside.participants.policies import participants_visible_to
 
 BATCH = 5_000
@@ -150,6 +152,8 @@ def import_events(
         actor.programs.filter(pk=program.pk).exists()
     ):
         raise ImportRefused([f"program: {program.name} is not one of yours"], 1)
+    if not has_perm(actor, "care.record"):
+        raise ImportRefused(["actor: this role does not record overdoses"], 1)
     zone = clock.zone(org)
     now = clock.now()
     oldest = clock.start_of_day(
@@ -170,6 +174,14 @@ def import_events(
             pseudonym__any_of=pseudonyms[i : i + BATCH]
         ).values_list("pk", "external_id", "pseudonym"):
             people[pseudonym] = (pk, external_id)
+    ids = sorted(pk for pk, _e in people.values())
+    enrolled: set[int] = set()
+    for i in range(0, len(ids), BATCH):
+        enrolled |= set(
+            Enrolment.objects.filter(
+                program=program, participant_id__any_of=ids[i : i + BATCH]
+            ).values_list("participant_id", flat=True)
+        )
 
     errors: list[str] = []
     n_errors = 0
@@ -204,12 +216,20 @@ def import_events(
                     raise _Refused(f"substances: {s!r} is not one of the options")
             if kits > doses:
                 raise _Refused("kits_used: more kits than doses")
+            if doses and not given_by:
+                raise _Refused("naloxone_by: naloxone was given; say who gave it")
+            if given_by and not doses:
+                raise _Refused("naloxone_doses: naloxone was given; how many doses?")
             person = None
             pseudonym = str(row.get("participant") or "").strip()
             if pseudonym:
                 person = people.get(pseudonym)
                 if person is None:
                     raise _Refused(f"participant: {pseudonym!r} is not one of yours")
+                if person[0] not in enrolled:
+                    raise _Refused(
+                        f"participant: {pseudonym} is not enrolled in {program.name}"
+                    )
             ready.append(
                 (
                     n,
@@ -257,7 +277,7 @@ def import_events(
     if n_errors:
         raise ImportRefused(errors, n_errors)
 
-    hours = dt.timedelta(hours=settings_for(program).follow_up_hours)
+    hours = settings_for(program).follow_up_hours
     reason = f"imported{f' from {source}' if source else ''}"
     follow_ups = 0
     with transaction.atomic():
@@ -265,7 +285,7 @@ def import_events(
             batch = ready[i : i + BATCH]
             values = []
             audit_rows: list[dict[str, Any]] = []
-            owed: dict[uuid.UUID, tuple[int, dt.datetime]] = {}
+            owed: dict[uuid.UUID, tuple[int, dt.datetime, Any]] = {}
             for _n, r in batch:
                 key = uuid.uuid4()
                 person = r["person"]
@@ -309,23 +329,32 @@ def import_events(
                         "reason": reason,
                     }
                 )
-                due = r["occurred_at"] + hours
+                due = clock.hours_after(r["occurred_at"], hours)
                 if person and r["outcome"] != Outcome.DIED and due > now:
-                    owed[key] = (person[0], due)
+                    owed[key] = (person[0], due, person[1])
             bulk.insert_rows(OverdoseEvent, EVENT_COLUMNS, values)
             if owed:
                 made = []
                 for pk, key in OverdoseEvent.objects.filter(
                     external_id__any_of=list(owed)
                 ).values_list("pk", "external_id"):
-                    participant_id, due = owed[key]
-                    made.append(
-                        FollowUp(
-                            event_id=pk,
-                            participant_id=participant_id,
-                            program=program,
-                            due_at=due,
-                        )
+                    participant_id, due, external = owed[key]
+                    follow_up = FollowUp(
+                        event_id=pk,
+                        participant_id=participant_id,
+                        program=program,
+                        due_at=due,
+                    )
+                    made.append(follow_up)
+                    audit_rows.append(
+                        {
+                            "action": AuditEvent.Action.CREATE,
+                            "target_type": FollowUp._meta.label_lower,
+                            "target_id": follow_up.external_id,
+                            "participant_id": external,
+                            "changes": {"due_at": due.isoformat()},
+                            "reason": reason,
+                        }
                     )
                 bulk.insert(made)
                 follow_ups += len(made)

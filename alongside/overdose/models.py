@@ -383,6 +383,7 @@ class FollowUpOutcome(models.TextChoices):
     DECLINED = "declined", _("Reached; they declined support")
     UNREACHABLE = "unreachable", _("Could not reach them")
     CANCELLED = "cancelled", _("Cancelled: the overdose record was voided")
+    DIED = "died", _("Closed: they died")
 
 
 class FollowUp(ExternalIdModel):

@@ -5,7 +5,9 @@ person within 72 hours of the overdose, and the share of debriefs held within 72
 Counts of events, not of people, but an area's month can still point at someone: for
 viewers without identifying access (evaluators, administrators) every count from 1 to
 10 is shown as "<11", and a share whose numerator or denominator is such a count is not
-shown (`SMALL_CELL_MAX`, the program overview's rule). Months are the organisation's
+shown (`SMALL_CELL_MAX`, the program overview's rule); where the parts of a shown total
+(its outcomes, its areas) have exactly one suppressed, the next smallest is suppressed
+too. Months are the organisation's
 calendar months. A few queries for the whole period, whatever its length.
 """
 
@@ -182,7 +184,7 @@ def report(
             event__occurred_at__lt=end,
             event__voided_at__isnull=True,
         )
-        .exclude(outcome="cancelled")
+        .exclude(outcome__in=("cancelled", "died"))
         .annotate(
             month=TruncMonth("event__occurred_at", tzinfo=zone),
             in_time=Exists(reached_in_time),
@@ -219,9 +221,28 @@ def report(
     def cell(v: int) -> Cell:
         return Cell(v, suppress and 1 <= v <= SMALL_CELL_MAX)
 
+    def parts(values: list[int]) -> list[Cell]:
+        """Cells that add up to a shown total: when exactly one is suppressed, the
+        next smallest is suppressed too (complementary suppression), or the total
+        minus the others would give it away."""
+        cells = [cell(v) for v in values]
+        if sum(c.suppressed for c in cells) == 1:
+            others = [
+                (c.value, k)
+                for k, c in enumerate(cells)
+                if c.value and not c.suppressed
+            ]
+            if others:
+                k = min(others)[1]
+                cells[k] = Cell(cells[k].value, True)
+        return cells
+
     names = {
         a.pk: str(a) for a in Area.objects.filter(pk__in=list(by_area)).order_by("name")
     }
+    outcome_cells = [parts([by_outcome[o][i] for o in outcome_keys]) for i in range(n)]
+    area_order = sorted(names, key=lambda k: names[k])
+    area_cells = [parts([by_area[pk][i] for pk in area_order]) for i in range(n)]
     rows = [
         Month(
             start=m,
@@ -229,7 +250,7 @@ def report(
             distributions=cell(given[i]),
             reversals=cell(reversals[i]),
             overdoses=cell(overdoses[i]),
-            by_outcome={o: cell(by_outcome[o][i]) for o in outcome_keys},
+            by_outcome=dict(zip(outcome_keys, outcome_cells[i], strict=True)),
             follow_ups_reached=Share(cell(fu_reached[i]), cell(fu_total[i])),
             debriefs_held=Share(cell(db_held[i]), cell(db_total[i])),
         )
@@ -243,8 +264,8 @@ def report(
         months=rows,
         areas=areas,
         by_area={
-            names[pk]: [cell(v) for v in by_area[pk]]
-            for pk in sorted(names, key=lambda k: names[k])
+            names[pk]: [area_cells[i][a] for i in range(n)]
+            for a, pk in enumerate(area_order)
         },
         suppress=suppress,
         outcomes=[(o, str(label)) for o, label in Outcome.choices],

@@ -320,10 +320,25 @@ def follow_up_get_for_user(membership: Membership, key: Any) -> FollowUp:
     )
 
 
+def _supervised_by(membership: Membership) -> Q:
+    """Debriefs of the peers this member supervises now (after a change of
+    supervisor the new one holds the debrief, not the old)."""
+    return Q(
+        Exists(
+            Membership.objects.filter(
+                organisation_id=membership.organisation_id,
+                user_id=OuterRef("peer_id"),
+                supervisor_id=membership.user_id,
+                is_active=True,
+            )
+        )
+    )
+
+
 def debrief_scope(membership: Membership) -> Q:
-    """The debriefs a membership sees: owed to them, held by them as supervisor, or
+    """The debriefs a membership sees: owed to them, of the peers they supervise, or
     in the programs they manage."""
-    scope = Q(peer_id=membership.user_id) | Q(supervisor_id=membership.user_id)
+    scope = Q(peer_id=membership.user_id) | _supervised_by(membership)
     if membership.role == Role.PROGRAM_MANAGER:
         scope |= Q(program_id__in=program_ids(membership))
     return Q(scope, program__organisation_id=membership.organisation_id)
@@ -395,7 +410,10 @@ def follow_ups_for(
     caseload (the task follows the participant's peer). "team": a supervisor's
     team's, and the queue of people with no peer in their programs; a program
     manager's, every one in their programs."""
-    org = Q(participant__organisation_id=membership.organisation_id)
+    # Only people this membership may see at all (the program's own rule is below).
+    org = Q(participant__organisation_id=membership.organisation_id) & Q(
+        participant__in=participants_visible_to(membership).values("pk")
+    )
     if audience == "own":
         return _follow_up_rows(org & Q(_assigned([membership.user_id])), show_names)
     if membership.role == Role.PROGRAM_MANAGER:
@@ -426,11 +444,9 @@ def debriefs_for(membership: Membership, audience: str) -> DebriefCard:
     if audience == "own":
         scope = Q(peer_id=membership.user_id)
     elif membership.role == Role.PROGRAM_MANAGER:
-        scope = Q(supervisor_id=membership.user_id) | Q(
-            program_id__in=program_ids(membership)
-        )
+        scope = _supervised_by(membership) | Q(program_id__in=program_ids(membership))
     else:
-        scope = Q(supervisor_id=membership.user_id)
+        scope = _supervised_by(membership)
     qs = (
         Debrief.objects.filter(
             scope,

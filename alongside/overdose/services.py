@@ -55,7 +55,7 @@ from alongside.overdose.models import (
     Substance,
 )
 from alongside.participants import consent, corrections
-from alongside.participants.models import Assignment, Participant
+from alongside.participants.models import Assignment, Enrolment, Participant
 
 SETTINGS_FIELDS = (
     "alert_languages",
@@ -345,6 +345,7 @@ def naloxone_distribute(
     require_recent("given_on", given_on, actor.organisation)
     if participant is not None:
         recipient = Recipient.PARTICIPANT
+        _require_enrolled(participant, program)
         consent.require_recording(participant, program, consent.OTHER, given_on)
     elif recipient == Recipient.PARTICIPANT:
         raise field_error(
@@ -403,6 +404,17 @@ def naloxone_distribute(
         ),
     )
     return given
+
+
+def _require_enrolled(participant: Participant, program: Program) -> None:
+    """A record of a participant belongs to a program they are (or were) enrolled in,
+    so that it reaches only those who work with them there."""
+    if not Enrolment.objects.filter(participant=participant, program=program).exists():
+        raise field_error(
+            "program",
+            _("%(p)s is not enrolled in %(program)s: choose their program.")
+            % {"p": participant.pseudonym, "program": program.name},
+        )
 
 
 def _require_participant_row(row: Any) -> Participant:
@@ -518,7 +530,7 @@ def _owe_debrief(
 
 
 def _owe_debriefs(actor: Membership, event: OverdoseEvent) -> None:
-    hours = dt.timedelta(hours=settings_for(event.program).debrief_hours)
+    hours = settings_for(event.program).debrief_hours
     if event.outcome == Outcome.DIED and event.participant_id is not None:
         # Their peer learns of the death now: the debrief is owed from now.
         peer = _current_peer(event.participant)  # type: ignore[arg-type]
@@ -528,7 +540,7 @@ def _owe_debriefs(actor: Membership, event: OverdoseEvent) -> None:
                 event=event,
                 peer=peer,
                 reason=DebriefReason.DEATH,
-                due_at=clock.now() + hours,
+                due_at=clock.hours_after(clock.now(), hours),
             )
     if event.peer_responded:
         _owe_debrief(
@@ -536,7 +548,9 @@ def _owe_debriefs(actor: Membership, event: OverdoseEvent) -> None:
             event=event,
             peer=event.recorded_by,
             reason=DebriefReason.RESPONDED,
-            due_at=max(event.occurred_at, clock.now() - hours) + hours,
+            due_at=clock.hours_after(
+                max(event.occurred_at, clock.hours_after(clock.now(), -hours)), hours
+            ),
         )
 
 
@@ -645,6 +659,7 @@ def overdose_event_record(
     if peer_responded and not witnessed:
         raise field_error("witnessed", _("You responded to it, so you witnessed it."))
     if participant is not None:
+        _require_enrolled(participant, program)
         consent.require_recording(
             participant,
             program,
@@ -674,7 +689,7 @@ def overdose_event_record(
             event=event,
             participant=participant,
             program=program,
-            due_at=occurred_at + dt.timedelta(hours=hours),
+            due_at=clock.hours_after(occurred_at, hours),
         )
         audit.record_by(
             actor,
@@ -723,10 +738,10 @@ def overdose_event_amend(
     follow_up = FollowUp.objects.filter(event=amended, closed_at__isnull=True).first()
     if follow_up is not None:
         if amended.outcome == Outcome.DIED:
-            _close(actor, follow_up, FollowUpOutcome.CANCELLED)
+            _close(actor, follow_up, FollowUpOutcome.DIED)
         elif "occurred_at" in changes:
             hours = settings_for(amended.program).follow_up_hours
-            follow_up.due_at = amended.occurred_at + dt.timedelta(hours=hours)
+            follow_up.due_at = clock.hours_after(amended.occurred_at, hours)
             follow_up.save(update_fields=["due_at", "updated_at"])
     _owe_debriefs(actor, amended)
     return amended
@@ -827,7 +842,7 @@ def follow_up_close(
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     if not follow_up.is_open:
         raise field_error("outcome", _("This follow-up is already closed."))
-    if outcome == FollowUpOutcome.CANCELLED:
+    if outcome in (FollowUpOutcome.CANCELLED, FollowUpOutcome.DIED):
         raise field_error("outcome", _("Choose one of the listed options."))
     _choice("outcome", outcome, FollowUpOutcome)
     if outcome == FollowUpOutcome.UNREACHABLE and not follow_up.attempts.exists():
@@ -1020,38 +1035,58 @@ def drug_check_record(
     return check
 
 
-@transaction.atomic
 def outreach_alert_send(*, actor: Membership, alert: OutreachAlert) -> OutreachAlert:
-    """Send an outreach alert through the configured sender (`senders`), once."""
+    """Send an outreach alert through the configured sender (`senders`), once. The
+    alert is claimed (marked sent, audited) in one transaction before the sender is
+    called, so two managers pressing at once cannot both send it; if the sender
+    fails, the claim is taken back and the error names the alert."""
     from alongside.overdose.senders import OutreachMessage, get_sender
 
-    alert = (
-        OutreachAlert.objects.select_for_update()
-        .select_related("drug_check__area", "drug_check__program")
-        .get(pk=alert.pk)
-    )
-    _member_program(actor, alert.drug_check.program)
-    if alert.sent_at is not None:
-        raise field_error("alert", _("This alert has already been sent."))
-    check = alert.drug_check
-    reference = get_sender().send(
-        OutreachMessage(
-            program=check.program.name,
-            area=str(check.area),
-            day=check.tested_on,
-            texts=dict(alert.texts),
+    with transaction.atomic():
+        alert = (
+            OutreachAlert.objects.select_for_update()
+            .select_related("drug_check__area", "drug_check__program")
+            .get(pk=alert.pk)
         )
-    )
-    alert.sent_at = clock.now()
-    alert.sent_by = actor.user
+        _member_program(actor, alert.drug_check.program)
+        if alert.sent_at is not None:
+            raise field_error("alert", _("This alert has already been sent."))
+        alert.sent_at = clock.now()
+        alert.sent_by = actor.user
+        alert.save(update_fields=["sent_at", "sent_by", "updated_at"])
+        audit.record_by(
+            actor,
+            action=AuditEvent.Action.UPDATE,
+            target=alert,
+            changes={"sent": True},
+        )
+    check = alert.drug_check
+    try:
+        reference = get_sender().send(
+            OutreachMessage(
+                program=check.program.name,
+                area=str(check.area),
+                day=check.tested_on,
+                texts=dict(alert.texts),
+            )
+        )
+    except Exception as exc:
+        with transaction.atomic():
+            OutreachAlert.objects.filter(pk=alert.pk).update(
+                sent_at=None, sent_by=None, updated_at=clock.now()
+            )
+            audit.record_by(
+                actor,
+                action=AuditEvent.Action.UPDATE,
+                target=alert,
+                changes={"sent": False, "error": type(exc).__name__},
+            )
+        raise field_error(
+            "alert",
+            _("The alert could not be sent (%s); try again.") % type(exc).__name__,
+        ) from exc
     alert.reference = str(reference)[:200]
-    alert.save(update_fields=["sent_at", "sent_by", "reference", "updated_at"])
-    audit.record_by(
-        actor,
-        action=AuditEvent.Action.UPDATE,
-        target=alert,
-        changes={"sent": True, "reference": alert.reference},
-    )
+    OutreachAlert.objects.filter(pk=alert.pk).update(reference=alert.reference)
     return alert
 
 
@@ -1068,13 +1103,12 @@ def debrief_for_death(
     peer = _current_peer(participant)
     if peer is None:
         return None
-    hours = dt.timedelta(hours=settings_for(program).debrief_hours)
     debrief = Debrief.objects.create(
         peer=peer,
         supervisor=_supervisor_of(actor.organisation_id, peer),
         program=program,
         reason=DebriefReason.DEATH,
-        due_at=clock.now() + hours,
+        due_at=clock.hours_after(clock.now(), settings_for(program).debrief_hours),
     )
     audit.record_by(
         actor,

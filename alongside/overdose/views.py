@@ -434,9 +434,8 @@ def debrief_detail(request: MemberRequest, did: str) -> HttpResponse:
             "debrief": debrief,
             "form": form,
             "overdue": debrief.is_owed and debrief.due_at < clock.now(),
-            "see_note": debrief.peer_id == m.user_id
-            or debrief.supervisor_id == m.user_id
-            or has_perm(m, "debrief.record"),
+            # Whoever may open it (the peer, their supervisor, the managers).
+            "see_note": True,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -509,19 +508,15 @@ def settings_page(request: MemberRequest) -> HttpResponse:
 SPIKE_DAYS = 90
 
 
-def _sees_spikes(m: Any) -> bool:
-    return has_perm(m, "care.record") or has_perm(m, "program.overview")
-
-
-@member_required()
+@member_required("care.record")
 @require_http_methods(["GET"])
 def spikes(request: MemberRequest) -> HttpResponse:
     """Daily overdoses over 90 days for the program or one area, with the upper
     bound of the program's EARS method and the alerts it raised; the active alerts,
-    acknowledged by a manager. Counts only: nobody is named."""
-    m = request.membership
-    if not _sees_spikes(m):
-        raise Http404
+    acknowledged by a manager. Counts only, but daily counts by area with real dates:
+    for those who do the work. Blind roles (evaluators, administrators) get the
+    monthly figures, suppressed, instead (a de-identified record shows an overdose's
+    area, and a day's count of one in that area would give its real date)."""
     programs, program = _program(request)
     if program is None:
         raise Http404

@@ -108,3 +108,17 @@ def test_the_languages_are_checked(world):
         )
     assert "alert_languages" in info.value.message_dict
     assert DrugCheck.objects.count() == 0
+
+
+class _Broken:
+    def send(self, message: senders.OutreachMessage) -> str:
+        raise ConnectionError("gateway down")
+
+
+def test_a_failed_send_is_not_marked_sent(world, settings):
+    alert = OutreachAlert.objects.get(drug_check=_check(world, is_alert=True))
+    settings.ALONGSIDE_OUTREACH_ALERT_SENDER = f"{__name__}._Broken"
+    with pytest.raises(ValidationError, match="could not be sent"):
+        services.outreach_alert_send(actor=world.members["maria"], alert=alert)
+    alert.refresh_from_db()
+    assert alert.sent_at is None and alert.reference == ""

@@ -55,6 +55,11 @@ def test_rows_are_imported_with_audit_and_follow_ups_while_due(world):
         target_type="overdose.overdoseevent", reason="imported from ed.csv"
     )
     assert rows_audited.count() == 4
+    assert AuditEvent.objects.filter(
+        target_type="overdose.followup",
+        target_id=str(follow_up.external_id),
+        participant_id=world.participant.external_id,
+    ).exists()
     assert (
         rows_audited.filter(participant_id=world.participant.external_id).count() == 2
     )
@@ -72,6 +77,8 @@ def test_rows_are_imported_with_audit_and_follow_ups_while_due(world):
         ({"substances": "glitter"}, "substances"),
         ({"participant": "P-NOTHERE"}, "participant"),
         ({"witnessed": "maybe"}, "witnessed"),
+        ({"naloxone_by": ""}, "naloxone_by"),
+        ({"naloxone_doses": "0"}, "naloxone_doses"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_written(world, counts, change, message):

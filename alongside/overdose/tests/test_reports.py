@@ -116,3 +116,25 @@ def test_the_page_and_the_csv(world):
     assert "<11" in csv.content.decode() or "0" in csv.content.decode()
     bad = client.get(url + "?since=2026-05-01&until=2026-01-01")
     assert bad.status_code == 400
+
+
+def test_one_suppressed_part_of_a_shown_total_takes_another_with_it(world):
+    area = Area.objects.get(organisation=world.org)
+    start = clock.start_of_day(world.today().replace(day=1), world.org)
+    for i in range(13):
+        OverdoseEventFactory(
+            program=world.program,
+            area=area,
+            occurred_at=start + dt.timedelta(minutes=i),
+            outcome="survived" if i < 11 else "died",
+        )
+    r = reports.report(
+        world.program, world.today().replace(day=1), world.today(), suppress=True
+    )
+    outcomes = r.months[-1].by_outcome
+    hidden = {o for o, c in outcomes.items() if c.suppressed}
+    # 2 died (under 11), 11 or 12 survived, the total shown: without a second
+    # suppression, survived would give died away (total − survived).
+    assert not r.months[-1].overdoses.suppressed
+    assert hidden == {"died", "survived"}
+    assert str(outcomes["survived"]) == "<11" and outcomes["survived"].value >= 11

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from alongside.care.tests.factories import AssignmentFactory
+from alongside.core import clock
 from alongside.core.models import AuditEvent, Site
 from alongside.core.tests.factories import EnrolmentFactory, ParticipantFactory
 from alongside.overdose import services
@@ -421,7 +422,7 @@ def test_amending_the_time_moves_the_follow_up_and_died_closes_it(world):
     services.overdose_event_amend(
         actor=alice, event=bob_event, reason="They died in hospital", outcome="died"
     )
-    assert FollowUp.objects.get(event=bob_event).outcome == "cancelled"
+    assert FollowUp.objects.get(event=bob_event).outcome == "died"
     assert Debrief.objects.filter(event=bob_event, reason="death").count() == 1
 
 
@@ -525,3 +526,31 @@ def test_no_second_debrief_when_an_overdose_already_recorded_the_death(world):
         reason="died",
     )
     assert Debrief.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        # New York's clocks go forward on 8 March 2026 and back on 1 November.
+        dt.datetime(2026, 3, 9, 15, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 2, 15, tzinfo=dt.UTC),
+    ],
+)
+def test_deadlines_are_72_hours_of_elapsed_time_across_a_clock_change(
+    world, frozen_clock, instant
+):
+    from zoneinfo import ZoneInfo
+
+    frozen_clock.move_to(instant)
+    # An overdose the night before the change, as a form gives it: aware in a zone
+    # that changes its clocks within the next 72 hours.
+    when = (clock.now() - dt.timedelta(hours=40)).astimezone(
+        ZoneInfo("America/New_York")
+    )
+    event = _event(
+        world, participant=world.participant, occurred_at=when, peer_responded=True
+    )
+    follow_up = FollowUp.objects.get(event=event)
+    assert follow_up.due_at - event.occurred_at == dt.timedelta(hours=72)
+    debrief = Debrief.objects.get(event=event)
+    assert debrief.due_at - event.occurred_at == dt.timedelta(hours=72)
