@@ -42,22 +42,10 @@ LISTED = 20
 
 
 def member_programs(membership: Membership) -> list[Program]:
-    return list(
-        Program.objects.filter(
-            organisation_id=membership.organisation_id, memberships=membership
-        ).order_by("name")
-    )
+    """The membership's programs, by name (`participants.forms.member_programs`)."""
+    from alongside.participants.forms import member_programs as programs_of
 
-
-def program_get_for_user(membership: Membership, key: Any) -> Program:
-    """One of the membership's programs by external id; anything else is 404."""
-    uid = parse_external_id(key)
-    program = next(
-        (p for p in member_programs(membership) if p.external_id == uid), None
-    )
-    if program is None:
-        raise Http404
-    return program
+    return list(programs_of(membership))
 
 
 def areas_of(membership: Membership, *, active: bool = True) -> QuerySet[Area]:

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alongside.core import clock
 from alongside.core.access import MemberRequest, member_required
 from alongside.core.formtools import apply_service_error, autofocus_first_error
-from alongside.core.models import Program
 from alongside.core.permissions import has_perm
 from alongside.overdose import selectors, services
 from alongside.overdose.forms import (
@@ -50,6 +49,7 @@ from alongside.overdose.models import (
     SpikeAlert,
     Substance,
 )
+from alongside.participants.forms import member_programs
 from alongside.participants.policies import (
     parse_external_id,
     participant_get_for_user,
@@ -215,7 +215,7 @@ def event_create(request: MemberRequest) -> HttpResponse:
     participant = _participant(request)
     form = EventForm(
         request.POST or None,
-        programs=_program_queryset(m),
+        programs=member_programs(m),
         areas=selectors.areas_of(m),
         now=clock.local_now(m.organisation),
         program=_enrolled_in(m, participant),
@@ -288,16 +288,10 @@ def _enrolled_in(m: Any, participant: Any) -> Any:
         for e in Enrolment.objects.filter(
             participant=participant,
             ended_on__isnull=True,
-            program__in=_program_queryset(m),
+            program__in=member_programs(m),
         ).select_related("program")
     }
     return programs.pop() if len(programs) == 1 else None
-
-
-def _program_queryset(m: Any) -> Any:
-    return Program.objects.filter(
-        organisation_id=m.organisation_id, memberships=m
-    ).order_by("name")
 
 
 @member_required("care.record")
@@ -643,7 +637,7 @@ def drug_checks(request: MemberRequest) -> HttpResponse:
     today = clock.today(m.organisation)
     form = DrugCheckForm(
         request.POST or None,
-        programs=_program_queryset(m),
+        programs=member_programs(m),
         areas=selectors.areas_of(m),
         today=today,
         initial={"program": program.external_id},
@@ -731,7 +725,7 @@ def outreach_alert_send(request: MemberRequest, oid: str) -> HttpResponse:
         services.outreach_alert_send(actor=m, alert=alert)
     except ValidationError as exc:
         form = DrugCheckForm(
-            programs=_program_queryset(m),
+            programs=member_programs(m),
             areas=selectors.areas_of(m),
             today=clock.today(m.organisation),
         )
